@@ -1,0 +1,46 @@
+"""daycare_settle — settles day-care episodes under Chinese medical-insurance policies.
+
+>>> from daycare_settle import settle
+>>> result = settle(episode, policy="panzhihua")     # doctest: +SKIP
+>>> result.model_dump(mode="json")                    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from .engine import parse_episode, settle
+from .errors import (
+    DaycareSettleError,
+    FieldProblem,
+    InvalidEpisode,
+    PolicyLoadError,
+    PolicyNotInForce,
+    UnknownPolicy,
+)
+from .models import Episode, Settlement
+from .policy import Policy, policy_ids, resolve_policy
+
+
+def load_policy(policy: str | Path, on: dt.date | None = None) -> Policy:
+    """Load a policy by bundled id or rule-file path; with ``on``, the version in force then
+    (:class:`PolicyNotInForce` if none), else the newest version."""
+    return resolve_policy(policy, on=on)
+
+
+__all__ = [
+    "DaycareSettleError",
+    "Episode",
+    "FieldProblem",
+    "InvalidEpisode",
+    "Policy",
+    "PolicyLoadError",
+    "PolicyNotInForce",
+    "Settlement",
+    "UnknownPolicy",
+    "load_policy",
+    "parse_episode",
+    "policy_ids",
+    "settle",
+]

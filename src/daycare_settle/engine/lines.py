@@ -1,0 +1,81 @@
+"""Charge lines and totals: every input charge becomes exactly one line, and the totals
+add up to the input to the fen (nothing is lost)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from ..models.episode import Charge
+from ..models.settlement import Citation, Disposition, Line, Totals
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """The decision for one charge before it becomes a :class:`Line`."""
+
+    disposition: Disposition
+    allowed: Decimal
+    reason: str
+    citation: Citation | None
+    merged: Literal["pre_admission", "post_discharge"] | None = None
+
+
+def included(amount: Decimal, reason: str, citation: Citation | None,
+             merged: Literal["pre_admission", "post_discharge"] | None = None) -> Placement:
+    return Placement(Disposition.INCLUDED, amount, reason, citation, merged)
+
+
+def not_merged(reason: str, citation: Citation | None) -> Placement:
+    return Placement(Disposition.NOT_MERGED, ZERO, reason, citation)
+
+
+def disallowed(reason: str, citation: Citation | None) -> Placement:
+    return Placement(Disposition.DISALLOWED, ZERO, reason, citation)
+
+
+def build_lines(charges: Sequence[Charge], placements: Sequence[Placement]) -> tuple[Line, ...]:
+    if len(charges) != len(placements):  # pragma: no cover - an engine bug, never input
+        raise AssertionError("every charge must be placed exactly once")
+    return tuple(
+        Line(
+            charge_id=charge.id,
+            disposition=placement.disposition,
+            amount=charge.amount,
+            allowed_amount=placement.allowed,
+            reason=placement.reason,
+            citation=placement.citation,
+        )
+        for charge, placement in zip(charges, placements, strict=True)
+    )
+
+
+def build_totals(charges: Sequence[Charge], placements: Sequence[Placement]) -> Totals:
+    """Included is the allowed part; what an included line was capped by counts as
+    disallowed; not-merged lines count in full."""
+    total = included_sum = not_merged_sum = disallowed_sum = pre = post = ZERO
+    for charge, placement in zip(charges, placements, strict=True):
+        total += charge.amount
+        if placement.disposition is Disposition.NOT_MERGED:
+            not_merged_sum += charge.amount
+            continue
+        included_sum += placement.allowed
+        disallowed_sum += charge.amount - placement.allowed
+        if placement.merged == "pre_admission":
+            pre += placement.allowed
+        elif placement.merged == "post_discharge":
+            post += placement.allowed
+    if included_sum + not_merged_sum + disallowed_sum != total:  # pragma: no cover
+        raise AssertionError("totals do not add up to the input")
+    return Totals(
+        input=total,
+        included=included_sum,
+        not_merged=not_merged_sum,
+        disallowed=disallowed_sum,
+        merged_pre_admission=pre,
+        merged_post_discharge=post,
+    )

@@ -1,0 +1,157 @@
+"""Merge windows — 院前门诊费用合并 and 出院后处置费用合并: which outpatient charges before
+admission and which charges after discharge settle with the stay.
+
+A charge merges when it passes every condition of its window's rule, checked in a fixed
+order (institution, relatedness, category, window) so that the reason names the first
+condition it fails. Each charge is judged on its own: adding or removing another charge
+never changes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+from ..models.common import local_date
+from ..models.episode import Charge, Episode
+from ..models.settlement import Citation, TraceStep
+from ..policy.loader import Policy
+from ..policy.schema import (
+    ClinicalPathwayWindow,
+    ConvertToOrdinaryInpatient,
+    DaysWindow,
+    MergeRule,
+    MergeRules,
+    MergeWindow,
+    Rule,
+)
+from .explain import cite, read, step
+from .findings import Findings
+from .lines import Placement, included, not_merged
+
+STEP = "merge"
+Side = Literal["pre_admission", "post_discharge"]
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A window edge as a calendar day (Asia/Shanghai) and/or an exact moment."""
+
+    day: dt.date | None = None
+    moment: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class SidePlan:
+    """The compiled merge rule of one side, or why nothing of that side merges."""
+
+    side: Side
+    rule: MergeRule
+    bound: Bound
+    dropped_by: ConvertToOrdinaryInpatient | None = None
+    citation: Citation | None = None
+
+
+@dataclass(frozen=True)
+class MergePlan:
+    pre_admission: SidePlan
+    post_discharge: SidePlan
+
+
+def plan_merge(
+    episode: Episode,
+    policy: Policy,
+    rules: MergeRules,
+    conversion: ConvertToOrdinaryInpatient | None,
+    findings: Findings,
+) -> MergePlan:
+    """Fix each side's window for this episode and record it in the trace."""
+    plans = []
+    for side in ("pre_admission", "post_discharge"):
+        rule: MergeRule = getattr(rules, side)
+        dropped = conversion if conversion is not None and side not in conversion.keep_merges else None
+        bound = _bound(episode, side, rule)
+        plans.append(SidePlan(side, rule, bound, dropped, cite(policy, rule)))
+        findings.trace.append(_trace(policy, side, rule, bound, dropped))
+    return MergePlan(pre_admission=plans[0], post_discharge=plans[1])
+
+
+def _bound(episode: Episode, side: Side, rule: MergeRule) -> Bound:
+    if not isinstance(rule, MergeWindow):
+        return Bound()
+    window = rule.window
+    if isinstance(window, DaysWindow):
+        if side == "pre_admission":
+            return Bound(day=local_date(episode.admitted_at) - dt.timedelta(days=window.days))
+        return Bound(day=local_date(episode.discharged_at) + dt.timedelta(days=window.days))
+    pathway = episode.clinical_pathway
+    if side == "pre_admission":
+        return Bound(moment=None if pathway is None else pathway.first_visit_at)
+    end = None if pathway is None else pathway.ended_at
+    return Bound(moment=end or episode.discharged_at)
+
+
+def _trace(
+    policy: Policy, side: Side, rule: MergeRule, bound: Bound, dropped: Rule | None
+) -> TraceStep:
+    if not isinstance(rule, MergeWindow):
+        return step(policy, STEP, f"{side}: none", f"no {side.replace('_', '-')} costs merge", rule)
+    categories = rule.categories if rule.categories == "all" else [c.value for c in rule.categories]
+    window = rule.window
+    parameters = [
+        read("same_institution", rule.same_institution, rule),
+        read("requires_related", rule.requires_related, rule),
+        read("categories", categories, rule),
+    ]
+    if isinstance(window, DaysWindow):
+        parameters.append(read(f"{side}_window_days", window.days, window))
+        edge = f"{'from' if side == 'pre_admission' else 'until'} {bound.day} (calendar day)"
+    else:
+        parameters.append(read(f"{side}_window", "clinical_pathway", window))
+        edge = _pathway_edge(side, bound, window)
+    outcome = f"{side.replace('_', '-')} window {edge}"
+    if dropped is not None:
+        outcome += "; not applied: the episode converted to ordinary inpatient care"
+    return step(policy, STEP, f"{side}: {rule.kind}", outcome, rule, tuple(parameters))
+
+
+def _pathway_edge(side: Side, bound: Bound, window: ClinicalPathwayWindow) -> str:
+    if side == "pre_admission":
+        if bound.moment is None:
+            return "from any time before admission (no clinical_pathway.first_visit_at given)"
+        return f"from the first visit for this disease at {bound.moment.isoformat()}"
+    return f"until the end of the clinical pathway at {bound.moment.isoformat() if bound.moment else '?'}"
+
+
+def place_outside_charge(
+    episode: Episode, policy: Policy, plan: SidePlan, charge: Charge
+) -> Placement:
+    """Decide an outpatient charge before admission or a post-discharge charge."""
+    if plan.dropped_by is not None:
+        return not_merged("NOT_MERGED_AFTER_CONVERSION", cite(policy, plan.dropped_by))
+    rule = plan.rule
+    if not isinstance(rule, MergeWindow):
+        return not_merged(f"NOT_MERGED_NO_{plan.side.upper()}_MERGE", plan.citation)
+    if rule.same_institution and episode.charge_institution(charge) != episode.institution.id:
+        return not_merged("NOT_MERGED_OTHER_INSTITUTION", plan.citation)
+    if rule.requires_related and not charge.related:
+        return not_merged("NOT_MERGED_UNRELATED", plan.citation)
+    if rule.categories != "all" and charge.category not in rule.categories:
+        return not_merged("NOT_MERGED_CATEGORY", plan.citation)
+    if not _in_window(plan, charge):
+        return not_merged("NOT_MERGED_OUTSIDE_WINDOW", cite(policy, rule.window) or plan.citation)
+    reason = "MERGED_PRE_ADMISSION" if plan.side == "pre_admission" else "MERGED_POST_DISCHARGE"
+    return included(charge.amount, reason, plan.citation, merged=plan.side)
+
+
+def _in_window(plan: SidePlan, charge: Charge) -> bool:
+    bound = plan.bound
+    day = local_date(charge.at)
+    if plan.side == "pre_admission":
+        return (bound.day is None or day >= bound.day) and (
+            bound.moment is None or charge.at >= bound.moment
+        )
+    return (bound.day is None or day <= bound.day) and (
+        bound.moment is None or charge.at <= bound.moment
+    )

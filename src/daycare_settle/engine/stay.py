@@ -1,0 +1,33 @@
+"""Charges of the stay itself: day-care charges inside the stay, and ward charges after a
+conversion. A charge dated outside the part of the stay its setting names is disallowed."""
+
+from __future__ import annotations
+
+from ..models.common import Setting
+from ..models.episode import Charge, Episode
+from ..policy.loader import Policy
+from ..policy.schema import ConvertToOrdinaryInpatient, PatientSide
+from .explain import cite
+from .lines import Placement, disallowed, included
+
+
+def place_stay_charge(
+    episode: Episode,
+    policy: Policy,
+    patient_rule: PatientSide,
+    conversion: ConvertToOrdinaryInpatient | None,
+    charge: Charge,
+) -> Placement:
+    """Decide a ``day_care`` or ``inpatient`` charge."""
+    if not episode.admitted_at <= charge.at <= episode.discharged_at:
+        return disallowed("CHARGE_OUTSIDE_STAY", cite(policy, patient_rule))
+    if charge.setting is Setting.DAY_CARE:
+        rule = conversion or patient_rule
+        return included(charge.amount, "IN_STAY", cite(policy, rule))
+    # inpatient: the model guarantees a conversion on the episode; the policy may refuse it
+    if conversion is None:
+        return disallowed("WARD_CHARGE_WITHOUT_SETTLED_CONVERSION", cite(policy, patient_rule))
+    assert episode.conversion is not None
+    if charge.at < episode.conversion.at:
+        return disallowed("WARD_CHARGE_BEFORE_CONVERSION", cite(policy, conversion))
+    return included(charge.amount, "IN_WARD_AFTER_CONVERSION", cite(policy, conversion))

@@ -1,0 +1,95 @@
+"""Time limit (24 h / 48 h): admission to discharge within the limit, a condition-driven
+extension up to the ceiling, or no limit for programmes whose stay spans days.
+
+A converted episode is measured up to the conversion: the day-care part must keep the
+limit, but an overrun there is a flag, not a rejection, because the stay settles as
+ordinary inpatient care anyway.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ..models.episode import Episode
+from ..models.settlement import TimeLimit, TimeLimitStatus
+from ..policy.loader import Policy
+from ..policy.schema import NoTimeLimit, StayHours, TimeLimitRule
+from .explain import cite, flag, read, reject, step
+from .findings import Findings
+
+STEP = "time_limit"
+
+
+def day_care_seconds(episode: Episode) -> int:
+    """Seconds from admission to discharge, or to the conversion where there is one."""
+    end = episode.conversion.at if episode.conversion is not None else episode.discharged_at
+    return int((end - episode.admitted_at).total_seconds())
+
+
+def check_time_limit(
+    episode: Episode, policy: Policy, rule: TimeLimitRule | None, findings: Findings
+) -> TimeLimit:
+    seconds = day_care_seconds(episode)
+    hours = str((Decimal(seconds) / Decimal(3600)).quantize(Decimal("0.0001")))
+    if rule is None or isinstance(rule, NoTimeLimit):
+        if rule is not None:
+            findings.trace.append(
+                step(policy, STEP, "none", f"no stay-length limit for this programme ({hours} h)", rule)
+            )
+        return TimeLimit(
+            limit_hours=None,
+            extended_limit_hours=None,
+            duration_hours=hours,
+            duration_seconds=seconds,
+            status=TimeLimitStatus.NOT_APPLICABLE,
+            citation=cite(policy, rule),
+        )
+    status = _status(rule, seconds, episode.extension_reason)
+    converted = episode.conversion is not None
+    outcome = f"{status.value}: {hours} h against {rule.limit_hours} h"
+    if rule.extended_limit_hours is not None:
+        outcome += f" (extension with a reason up to {rule.extended_limit_hours} h)"
+    findings.trace.append(
+        step(policy, STEP, rule.kind, outcome, rule, (
+            read("limit_hours", rule.limit_hours, rule),
+            read("extended_limit_hours", rule.extended_limit_hours, rule),
+            read("extension_reason", episode.extension_reason, None),
+        ))
+    )
+    if status is TimeLimitStatus.EXCEEDED:
+        message = _exceeded_message(rule, hours, episode.extension_reason)
+        if converted:
+            findings.flags.append(
+                flag(policy, "DAY_CARE_LIMIT_EXCEEDED_BEFORE_CONVERSION", "warning",
+                     f"before the conversion the day-care stay {message}", rule)
+            )
+        else:
+            findings.rejections.append(reject(policy, "TIME_LIMIT_EXCEEDED", f"the stay {message}", rule))
+    return TimeLimit(
+        limit_hours=rule.limit_hours,
+        extended_limit_hours=rule.extended_limit_hours,
+        duration_hours=hours,
+        duration_seconds=seconds,
+        status=status,
+        citation=cite(policy, rule),
+    )
+
+
+def _status(rule: StayHours, seconds: int, reason: str | None) -> TimeLimitStatus:
+    if seconds <= rule.limit_hours * 3600:
+        return TimeLimitStatus.WITHIN
+    ceiling = rule.extended_limit_hours
+    if ceiling is not None and reason is not None and seconds <= ceiling * 3600:
+        return TimeLimitStatus.EXTENDED
+    return TimeLimitStatus.EXCEEDED
+
+
+def _exceeded_message(rule: StayHours, hours: str, reason: str | None) -> str:
+    if rule.extended_limit_hours is None:
+        return f"lasted {hours} h, over the {rule.limit_hours} h limit (this policy has no extension)"
+    if reason is None:
+        return (
+            f"lasted {hours} h, over the {rule.limit_hours} h limit, and no extension_reason "
+            f"is given for an extension up to {rule.extended_limit_hours} h"
+        )
+    return f"lasted {hours} h, over the {rule.extended_limit_hours} h ceiling for an extended stay"

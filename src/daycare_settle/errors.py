@@ -1,0 +1,69 @@
+"""The library's errors: a small hierarchy, each with a stable ``code``.
+
+Callers catch :class:`DaycareSettleError`; nothing else escapes the public entry points
+for bad input or bad rule files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class DaycareSettleError(Exception):
+    """Base of every error this library raises on purpose."""
+
+    code = "daycare_settle_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message}"
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One problem with the input: where (a path like ``charges[2].amount``) and what."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class InvalidEpisode(DaycareSettleError, ValueError):
+    """The episode is not valid input: malformed JSON, wrong types, inconsistent times."""
+
+    code = "invalid_episode"
+
+    def __init__(self, problems: Sequence[FieldProblem]) -> None:
+        self.problems = tuple(problems)
+        lines = "; ".join(str(p) for p in self.problems)
+        super().__init__(f"invalid episode: {lines}")
+
+
+class UnknownPolicy(DaycareSettleError, LookupError):
+    """No rule file has this policy id."""
+
+    code = "unknown_policy"
+
+
+class PolicyNotInForce(DaycareSettleError, LookupError):
+    """The policy exists but no version of it is in force on the episode's admission date."""
+
+    code = "policy_not_in_force"
+
+
+class PolicyLoadError(DaycareSettleError, ValueError):
+    """A rule or catalogue file is not valid: names the file and line."""
+
+    code = "policy_load_error"
+
+    def __init__(self, file: str, line: int | None, message: str) -> None:
+        self.file = file
+        self.line = line
+        where = f"{file}:{line}" if line is not None else file
+        super().__init__(f"{where}: {message}")

@@ -1,0 +1,51 @@
+"""What comes in (:class:`Episode`) and what goes out (:class:`Settlement`)."""
+
+from .common import Category, CodeSystem, Programme, Route, SessionKind, Setting
+from .episode import Charge, ClinicalPathway, Code, Conversion, Episode, Institution, Patient, Session
+from .settlement import (
+    CalculationStep,
+    Citation,
+    Disposition,
+    Flag,
+    Line,
+    ParameterRead,
+    Payment,
+    PolicyRef,
+    RejectionReason,
+    Settlement,
+    TimeLimit,
+    TimeLimitStatus,
+    Totals,
+    TraceStep,
+)
+
+__all__ = [
+    "CalculationStep",
+    "Category",
+    "Charge",
+    "Citation",
+    "ClinicalPathway",
+    "Code",
+    "CodeSystem",
+    "Conversion",
+    "Disposition",
+    "Episode",
+    "Flag",
+    "Institution",
+    "Line",
+    "ParameterRead",
+    "Patient",
+    "Payment",
+    "PolicyRef",
+    "Programme",
+    "RejectionReason",
+    "Route",
+    "Session",
+    "SessionKind",
+    "Setting",
+    "Settlement",
+    "TimeLimit",
+    "TimeLimitStatus",
+    "Totals",
+    "TraceStep",
+]

@@ -1,0 +1,155 @@
+"""The settlement the engine returns: decisions, one line per charge, totals, flags, trace.
+
+Every model is frozen. ``model_dump(mode="json")`` gives plain JSON with amounts as strings;
+:meth:`Settlement.to_json` gives the canonical byte-stable text.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from .common import FrozenModel, Money, Programme
+
+
+class Citation(FrozenModel):
+    """Where a decision comes from: the policy document and the clause."""
+
+    document: str
+    clause: str
+
+
+class ParameterRead(FrozenModel):
+    """A rule-file value a decision read, with where that value comes from."""
+
+    name: str
+    value: str
+    provenance: str
+
+
+class TraceStep(FrozenModel):
+    """One decision, in the order the engine made it."""
+
+    step: str
+    rule: str
+    outcome: str
+    citation: Citation | None
+    quote: str | None = None
+    parameters: tuple[ParameterRead, ...] = ()
+
+
+class RejectionReason(FrozenModel):
+    code: str
+    message: str
+    citation: Citation | None
+
+
+class TimeLimitStatus(StrEnum):
+    WITHIN = "within"
+    EXTENDED = "extended"
+    EXCEEDED = "exceeded"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class TimeLimit(FrozenModel):
+    """The stay-length decision (24 h / 48 h, or none for programmes that span days)."""
+
+    limit_hours: int | None
+    extended_limit_hours: int | None
+    duration_hours: str
+    duration_seconds: int
+    status: TimeLimitStatus
+    citation: Citation | None
+
+
+class CalculationStep(FrozenModel):
+    """One line of arithmetic behind an agency amount."""
+
+    label: str
+    amount: Money
+    note: str | None = None
+
+
+class Payment(FrozenModel):
+    """How the stay is paid: the patient side and the agency side."""
+
+    patient: str
+    agency: str
+    counts_toward_annual_inpatient_cap: bool
+    patient_citation: Citation | None
+    agency_citation: Citation | None
+    agency_amount: Money | None = None
+    calculation: tuple[CalculationStep, ...] = ()
+    basis: str | None = None
+    units: str | None = None
+    """A count the agency method pays by (e.g. bed-days), where it has one."""
+
+
+class Disposition(StrEnum):
+    INCLUDED = "included"
+    NOT_MERGED = "not_merged"
+    DISALLOWED = "disallowed"
+
+
+class Line(FrozenModel):
+    """What became of one input charge. ``allowed_amount`` is the part included; for an
+    included line capped by a fee schedule, the rest counts as disallowed in the totals."""
+
+    charge_id: str
+    disposition: Disposition
+    amount: Money
+    allowed_amount: Money
+    reason: str
+    citation: Citation | None
+
+
+class Totals(FrozenModel):
+    """``included + not_merged + disallowed == input`` to the fen."""
+
+    input: Money
+    included: Money
+    not_merged: Money
+    disallowed: Money
+    merged_pre_admission: Money
+    merged_post_discharge: Money
+
+
+class Flag(FrozenModel):
+    """An audit finding."""
+
+    code: str
+    severity: Literal["info", "warning", "violation"]
+    message: str
+    citation: Citation | None
+    charge_ids: tuple[str, ...] = ()
+
+
+class PolicyRef(FrozenModel):
+    """Which rule file decided: id, document, version and the SHA-256 of the file(s)."""
+
+    id: str
+    document: str
+    version: str
+    sha256: str
+    frames: tuple[PolicyRef, ...] = ()
+
+
+class Settlement(FrozenModel):
+    """The result of settling one episode."""
+
+    episode_id: str
+    policy: PolicyRef
+    programme: Programme
+    status: Literal["settled", "rejected"]
+    rejection_reasons: tuple[RejectionReason, ...]
+    settled_as: Literal["day_care", "ordinary_inpatient"] | None
+    time_limit: TimeLimit
+    payment: Payment | None
+    lines: tuple[Line, ...]
+    totals: Totals
+    flags: tuple[Flag, ...]
+    trace: tuple[TraceStep, ...]
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """Canonical JSON: same episode and same rule file give the same bytes."""
+        return self.model_dump_json(indent=indent)

@@ -1,0 +1,328 @@
+"""The rule-file schema: generic rule kinds that a city's YAML file sets.
+
+Every rule says where it comes from: ``source`` names a clause of the file's ``clauses``
+table (document, clause number, quoted original text). Where the policy text is silent the
+rule carries ``provenance`` (``local-parameter``, ``national-definition`` or
+``illustrative``) and a ``note`` saying what was chosen and why. All models reject unknown
+keys and are frozen; a wrong key fails at load with file:line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from ..models.common import CategoryField, FrozenModel, Money, Programme, Route, SessionKind
+
+Provenance = Literal["explicit", "local-parameter", "national-definition", "illustrative"]
+Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$", max_length=80)]
+
+
+class Rule(FrozenModel):
+    """What every rule carries: its clause, or the provenance of a value the text lacks."""
+
+    source: str | None = None
+    provenance: Provenance = "explicit"
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _has_origin(self) -> Rule:
+        if self.provenance == "explicit" and self.source is None:
+            raise ValueError("an explicit rule needs 'source' (a key of 'clauses')")
+        if self.provenance != "explicit" and not self.note:
+            raise ValueError(f"provenance {self.provenance!r} needs a 'note' saying what was chosen")
+        return self
+
+
+# --- header, clauses, catalogues ----------------------------------------------------------
+
+
+class PolicyHeader(FrozenModel):
+    id: Identifier
+    document: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    region: str = Field(min_length=1)
+    issued: dt.date | None = None
+    effective_from: dt.date
+    effective_until: dt.date | None = None
+    """Last day in force, inclusive; absent while the policy stands."""
+    replaces: str | None = None
+
+    @model_validator(mode="after")
+    def _window(self) -> PolicyHeader:
+        if self.effective_until is not None and self.effective_until < self.effective_from:
+            raise ValueError("effective_until is before effective_from")
+        return self
+
+
+class Clause(FrozenModel):
+    """A clause of a policy document with its original wording."""
+
+    clause: str = Field(min_length=1)
+    quote: str = Field(min_length=1)
+    document: str | None = None
+    """The document number, where it is not the policy's own (e.g. a national rule)."""
+
+
+class CatalogueRef(Rule):
+    """A catalogue data file, relative to the rule file."""
+
+    file: str = Field(min_length=1)
+
+
+# --- eligibility -----------------------------------------------------------------------------
+
+
+class ProgrammeFiled(Rule):
+    """The hospital filed this programme with the agency (备案)."""
+
+    kind: Literal["programme_filed"]
+
+
+class ConsentSigned(Rule):
+    """The patient signed the day-care informed-consent form (知情同意书)."""
+
+    kind: Literal["consent_signed"]
+
+
+class MinTier(Rule):
+    """The hospital's tier is at least ``min_tier`` (二级及以上, 三级)."""
+
+    kind: Literal["min_tier"]
+    min_tier: int = Field(ge=1, le=3)
+
+
+class DepartmentRequired(Rule):
+    """The hospital has a department (e.g. ``oncology``, ``tcm_ward``)."""
+
+    kind: Literal["department"]
+    department: str = Field(min_length=1)
+
+
+class CatalogueMatch(Rule):
+    """A code of the episode is in a catalogue (matched by code prefix)."""
+
+    kind: Literal["catalogue_match"]
+    catalogue: str
+    target: Literal["principal_diagnosis", "any_diagnosis", "any_procedure"]
+
+
+class FiledDiseases(Rule):
+    """Where the institution records the diseases it filed, the episode's disease is one."""
+
+    kind: Literal["filed_diseases"]
+
+
+class SessionRoute(Rule):
+    """Sessions of a kind are given, with a route, and not all by an excluded route."""
+
+    kind: Literal["session_route"]
+    session_kind: SessionKind
+    excluded_when_all: tuple[Route, ...] = Field(min_length=1)
+
+
+EligibilityRule = Annotated[
+    ProgrammeFiled
+    | ConsentSigned
+    | MinTier
+    | DepartmentRequired
+    | CatalogueMatch
+    | FiledDiseases
+    | SessionRoute,
+    Field(discriminator="kind"),
+]
+
+
+# --- time limit ------------------------------------------------------------------------------
+
+
+class StayHours(Rule):
+    """Admission to discharge within ``limit_hours``; a condition-driven extension up to
+    ``extended_limit_hours`` when the episode gives an ``extension_reason``."""
+
+    kind: Literal["stay_hours"]
+    limit_hours: int = Field(gt=0)
+    extended_limit_hours: int | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> StayHours:
+        if self.extended_limit_hours is not None and self.extended_limit_hours <= self.limit_hours:
+            raise ValueError("extended_limit_hours must exceed limit_hours")
+        return self
+
+
+class NoTimeLimit(Rule):
+    """The programme has no stay-length limit (the stay spans days)."""
+
+    kind: Literal["none"]
+
+
+TimeLimitRule = Annotated[StayHours | NoTimeLimit, Field(discriminator="kind")]
+
+
+# --- merge -----------------------------------------------------------------------------------
+
+
+class DaysWindow(Rule):
+    """Calendar days (Asia/Shanghai) before admission or after discharge."""
+
+    kind: Literal["days"]
+    days: int = Field(ge=0, le=366)
+
+
+class ClinicalPathwayWindow(Rule):
+    """From the first visit for this disease (before admission) or until the end of the
+    clinical pathway (after discharge), as the episode's ``clinical_pathway`` records."""
+
+    kind: Literal["clinical_pathway"]
+
+
+WindowRule = Annotated[DaysWindow | ClinicalPathwayWindow, Field(discriminator="kind")]
+
+
+class MergeWindow(Rule):
+    """Outpatient (or post-discharge) charges that merge into the stay."""
+
+    kind: Literal["merge_window"]
+    same_institution: bool
+    requires_related: bool
+    categories: tuple[CategoryField, ...] | Literal["all"]
+    window: WindowRule
+
+
+class NoMerge(Rule):
+    """Nothing of this setting merges."""
+
+    kind: Literal["none"]
+
+
+MergeRule = Annotated[MergeWindow | NoMerge, Field(discriminator="kind")]
+
+
+class MergeRules(FrozenModel):
+    pre_admission: MergeRule
+    post_discharge: MergeRule
+
+
+# --- payment ---------------------------------------------------------------------------------
+
+AgencyMethod = Literal[
+    "drg",
+    "dip_score",
+    "per_disease",
+    "per_bed_day",
+    "value_based",
+    "fee_for_service",
+    "quota_minus_fees",
+]
+
+
+class PatientSide(Rule):
+    """Patient ↔ hospital: how the stay counts for the insured person."""
+
+    kind: Literal["single_inpatient_stay"]
+    counts_toward_annual_inpatient_cap: bool
+
+
+class AgencyLabel(Rule):
+    """Agency ↔ hospital by a method whose amount the agency's own grouper computes."""
+
+    kind: Literal["drg", "dip_score", "value_based", "fee_for_service"]
+
+
+class PerBedDay(Rule):
+    """Agency pays per bed-day; ``rate`` where the policy sets one."""
+
+    kind: Literal["per_bed_day"]
+    count: Literal["session_days", "calendar_days"]
+    rate: Money | None = None
+
+
+AgencyRule = Annotated[AgencyLabel | PerBedDay, Field(discriminator="kind")]
+
+
+class PaymentRules(FrozenModel):
+    patient: PatientSide
+    agency: AgencyRule
+
+
+# --- conversion ------------------------------------------------------------------------------
+
+
+class ConvertToOrdinaryInpatient(Rule):
+    """On conversion, day-care and ward costs settle together as one ordinary stay."""
+
+    kind: Literal["ordinary_inpatient"]
+    agency: AgencyMethod
+    counts_toward_annual_inpatient_cap: bool
+    keep_merges: tuple[Literal["pre_admission", "post_discharge"], ...] = ()
+
+
+class ConversionNotProvided(Rule):
+    """The policy does not settle a converted episode; such an episode is rejected."""
+
+    kind: Literal["not_provided"]
+
+
+ConversionRule = Annotated[
+    ConvertToOrdinaryInpatient | ConversionNotProvided, Field(discriminator="kind")
+]
+
+
+# --- programme and file --------------------------------------------------------------------
+
+
+class ProgrammeRules(FrozenModel):
+    """All rules for one programme of a policy."""
+
+    scope: Rule
+    eligibility: tuple[EligibilityRule, ...]
+    time_limit: TimeLimitRule
+    merge: MergeRules
+    conversion: ConversionRule
+    payment: PaymentRules
+
+
+class RuleFile(FrozenModel):
+    """A policy's rule file (``rules/<city>/<document>.yaml``)."""
+
+    policy: PolicyHeader
+    clauses: dict[Identifier, Clause] = Field(min_length=1)
+    catalogues: dict[Identifier, CatalogueRef] = Field(default_factory=dict)
+    programmes: dict[Programme, ProgrammeRules] = Field(min_length=1)
+
+
+# --- catalogue files -------------------------------------------------------------------------
+
+
+class CatalogueHeader(FrozenModel):
+    id: Identifier
+    title: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    status: Literal["official", "starter", "illustrative"]
+    """``starter``: a small set a deployment replaces; ``illustrative``: examples only."""
+    origin: str = Field(min_length=1)
+    system: Literal["ICD-10", "TCD", "ICD-9-CM-3"]
+
+
+class CatalogueEntry(FrozenModel):
+    """A code prefix (``51.23`` matches ``51.2300x001``) or an inclusive range of
+    three-character categories (``C00``–``C97``)."""
+
+    code: str | None = Field(default=None, min_length=1)
+    range: tuple[str, str] | None = None
+    name: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> CatalogueEntry:
+        if (self.code is None) == (self.range is None):
+            raise ValueError("give exactly one of 'code' or 'range'")
+        return self
+
+
+class CatalogueFile(FrozenModel):
+    catalogue: CatalogueHeader
+    entries: tuple[CatalogueEntry, ...] = Field(min_length=1)
