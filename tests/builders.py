@@ -27,10 +27,19 @@ def charge(
     amount: str = "100.00",
     **extra: Any,
 ) -> dict[str, Any]:
-    return {"id": cid, "at": when, "setting": setting, "category": category, "amount": amount, **extra}
+    return {
+        "id": cid,
+        "at": when,
+        "setting": setting,
+        "category": category,
+        "amount": amount,
+        **extra,
+    }
 
 
-def session(start: str, end: str, kind: str = "chemotherapy", route: str | None = "intravenous") -> dict[str, Any]:
+def session(
+    start: str, end: str, kind: str = "chemotherapy", route: str | None = "intravenous"
+) -> dict[str, Any]:
     value: dict[str, Any] = {"start": start, "end": end, "kind": kind}
     if route is not None:
         value["route"] = route
@@ -54,8 +63,9 @@ PROGRAMME_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
-def episode(programme: str = "day_surgery", *, institution: dict[str, Any] | None = None,
-            **fields: Any) -> dict[str, Any]:
+def episode(
+    programme: str = "day_surgery", *, institution: dict[str, Any] | None = None, **fields: Any
+) -> dict[str, Any]:
     value: dict[str, Any] = {
         "episode_id": "EP-1",
         "programme": programme,

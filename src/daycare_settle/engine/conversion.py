@@ -17,21 +17,35 @@ def decide_conversion(
 ) -> ConvertToOrdinaryInpatient | None:
     """The conversion rule that applies, or ``None`` when the episode did not convert."""
     if episode.conversion is None:
-        findings.trace.append(step(policy, STEP, rule.kind, "no conversion: settled as day care", rule))
+        findings.trace.append(
+            step(policy, STEP, rule.kind, "no conversion: settled as day care", rule)
+        )
         return None
     moved = f"converted at {episode.conversion.at.isoformat()} to ward {episode.conversion.ward!r}"
     if isinstance(rule, ConversionNotProvided):
-        findings.trace.append(step(policy, STEP, rule.kind, f"{moved}: the policy provides no settlement", rule))
+        findings.trace.append(
+            step(policy, STEP, rule.kind, f"{moved}: the policy provides no settlement", rule)
+        )
         findings.rejections.append(
-            reject(policy, "CONVERSION_NOT_PROVIDED",
-                   f"the episode {moved}, but this policy does not settle converted episodes", rule)
+            reject(
+                policy,
+                "CONVERSION_NOT_PROVIDED",
+                f"the episode {moved}, but this policy does not settle converted episodes",
+                rule,
+            )
         )
         return None
     findings.trace.append(
-        step(policy, STEP, rule.kind, f"{moved}: day-care and ward costs settle as one ordinary inpatient stay",
-             rule, (
-                 read("agency", rule.agency, rule),
-                 read("keep_merges", list(rule.keep_merges) or "none", rule),
-             ))
+        step(
+            policy,
+            STEP,
+            rule.kind,
+            f"{moved}: day-care and ward costs settle as one ordinary inpatient stay",
+            rule,
+            (
+                read("agency", rule.agency, rule),
+                read("keep_merges", list(rule.keep_merges) or "none", rule),
+            ),
+        )
     )
     return rule

@@ -46,8 +46,14 @@ def _check(
                 f"institution {institution.id} has not filed {episode.programme.value}",
             )
         findings.trace.append(
-            step(policy, STEP, rule.kind, _outcome(failure), rule,
-                 (read("filed_programmes", [p.value for p in institution.filed_programmes], None),))
+            step(
+                policy,
+                STEP,
+                rule.kind,
+                _outcome(failure),
+                rule,
+                (read("filed_programmes", [p.value for p in institution.filed_programmes], None),),
+            )
         )
     elif isinstance(rule, ConsentSigned):
         if not episode.consent_signed:
@@ -60,8 +66,14 @@ def _check(
                 f"institution tier {institution.tier} is below the required tier {rule.min_tier}",
             )
         findings.trace.append(
-            step(policy, STEP, rule.kind, _outcome(failure), rule,
-                 (read("min_tier", rule.min_tier, rule),))
+            step(
+                policy,
+                STEP,
+                rule.kind,
+                _outcome(failure),
+                rule,
+                (read("min_tier", rule.min_tier, rule),),
+            )
         )
     elif isinstance(rule, DepartmentRequired):
         if rule.department not in institution.departments:
@@ -70,8 +82,14 @@ def _check(
                 f"institution {institution.id} has no {rule.department!r} department",
             )
         findings.trace.append(
-            step(policy, STEP, rule.kind, _outcome(failure), rule,
-                 (read("department", rule.department, rule),))
+            step(
+                policy,
+                STEP,
+                rule.kind,
+                _outcome(failure),
+                rule,
+                (read("department", rule.department, rule),),
+            )
         )
     elif isinstance(rule, CatalogueMatch):
         failure = _catalogue_match(episode, policy, rule, findings)
@@ -104,7 +122,8 @@ def _catalogue_match(
     failure = None
     if matched:
         code, entry = matched[0]
-        outcome = f"passed: {code.code} matches {entry.code or '-'.join(entry.range or ())} ({entry.name})"
+        pattern = entry.code or "-".join(entry.range or ())
+        outcome = f"passed: {code.code} matches {pattern} ({entry.name})"
     else:
         shown = ", ".join(f"{c.code} ({c.system.value})" for c in codes) or "none given"
         failure = (
@@ -114,17 +133,29 @@ def _catalogue_match(
         )
         outcome = _outcome(failure)
     findings.trace.append(
-        step(policy, STEP, rule.kind, outcome, rule, (
-            read("catalogue", f"{header.id} v{header.version}", rule),
-            read("catalogue_status", header.status, rule),
-            read("catalogue_sha256", catalogue.sha256, rule),
-        ))
+        step(
+            policy,
+            STEP,
+            rule.kind,
+            outcome,
+            rule,
+            (
+                read("catalogue", f"{header.id} v{header.version}", rule),
+                read("catalogue_status", header.status, rule),
+                read("catalogue_sha256", catalogue.sha256, rule),
+            ),
+        )
     )
     if header.status != "official":
         findings.flags.append(
-            flag(policy, "STARTER_CATALOGUE", "info",
-                 f"codes were judged against the {header.status} catalogue {header.id} "
-                 f"({header.origin}); a deployment replaces it with its official list", rule)
+            flag(
+                policy,
+                "STARTER_CATALOGUE",
+                "info",
+                f"codes were judged against the {header.status} catalogue {header.id} "
+                f"({header.origin}); a deployment replaces it with its official list",
+                rule,
+            )
         )
     return failure
 
@@ -135,8 +166,13 @@ def _filed_diseases(
     filed = episode.institution.filed_diseases
     if filed is None:
         findings.trace.append(
-            step(policy, STEP, rule.kind,
-                 "not checked: the institution records no per-disease filing list", rule)
+            step(
+                policy,
+                STEP,
+                rule.kind,
+                "not checked: the institution records no per-disease filing list",
+                rule,
+            )
         )
         return None
     prefixes = tuple(normalise_code(code) for code in filed)
@@ -150,8 +186,14 @@ def _filed_diseases(
             f"is among the diseases institution {episode.institution.id} filed",
         )
     findings.trace.append(
-        step(policy, STEP, rule.kind, _outcome(failure), rule,
-             (read("filed_diseases", list(filed), None),))
+        step(
+            policy,
+            STEP,
+            rule.kind,
+            _outcome(failure),
+            rule,
+            (read("filed_diseases", list(filed), None),),
+        )
     )
     return failure
 
@@ -169,9 +211,18 @@ def _session_route(
         failure = ("SESSION_ROUTE_MISSING", f"a {kind} session on {day} gives no route")
     elif all(s.route in rule.excluded_when_all for s in sessions):
         routes = ", ".join(r.value for r in rule.excluded_when_all)
-        failure = ("SESSION_ROUTE_EXCLUDED", f"every {kind} session is by an excluded route ({routes})")
+        failure = (
+            "SESSION_ROUTE_EXCLUDED",
+            f"every {kind} session is by an excluded route ({routes})",
+        )
     findings.trace.append(
-        step(policy, STEP, rule.kind, _outcome(failure), rule,
-             (read("excluded_when_all", [r.value for r in rule.excluded_when_all], rule),))
+        step(
+            policy,
+            STEP,
+            rule.kind,
+            _outcome(failure),
+            rule,
+            (read("excluded_when_all", [r.value for r in rule.excluded_when_all], rule),),
+        )
     )
     return failure

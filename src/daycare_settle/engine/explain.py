@@ -16,7 +16,9 @@ def read(name: str, value: object, rule: Rule | None) -> ParameterRead:
     """Record that a decision read ``value`` from ``rule`` (with the rule's provenance), or
     from the episode itself when ``rule`` is ``None``."""
     text = value if isinstance(value, str) else _text(value)
-    return ParameterRead(name=name, value=text, provenance="episode" if rule is None else rule.provenance)
+    return ParameterRead(
+        name=name, value=text, provenance="episode" if rule is None else rule.provenance
+    )
 
 
 def _text(value: object) -> str:

@@ -25,8 +25,12 @@ class Placement:
     merged: Literal["pre_admission", "post_discharge"] | None = None
 
 
-def included(amount: Decimal, reason: str, citation: Citation | None,
-             merged: Literal["pre_admission", "post_discharge"] | None = None) -> Placement:
+def included(
+    amount: Decimal,
+    reason: str,
+    citation: Citation | None,
+    merged: Literal["pre_admission", "post_discharge"] | None = None,
+) -> Placement:
     return Placement(Disposition.INCLUDED, amount, reason, citation, merged)
 
 

@@ -70,7 +70,9 @@ def plan_merge(
     plans = []
     for side in ("pre_admission", "post_discharge"):
         rule: MergeRule = getattr(rules, side)
-        dropped = conversion if conversion is not None and side not in conversion.keep_merges else None
+        dropped = (
+            conversion if conversion is not None and side not in conversion.keep_merges else None
+        )
         bound = _bound(episode, side, rule)
         plans.append(SidePlan(side, rule, bound, dropped, cite(policy, rule)))
         findings.trace.append(_trace(policy, side, rule, bound, dropped))
@@ -119,9 +121,10 @@ def _trace(
 def _pathway_edge(side: Side, bound: Bound, window: ClinicalPathwayWindow) -> str:
     if side == "pre_admission":
         if bound.moment is None:
-            return "from any time before admission (no clinical_pathway.first_visit_at given)"
+            return "from any time before admission (no clinical_pathway.first_visit_at)"
         return f"from the first visit for this disease at {bound.moment.isoformat()}"
-    return f"until the end of the clinical pathway at {bound.moment.isoformat() if bound.moment else '?'}"
+    end = bound.moment.isoformat() if bound.moment else "discharge"
+    return f"until the end of the clinical pathway at {end}"
 
 
 def place_outside_charge(

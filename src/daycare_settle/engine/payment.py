@@ -3,7 +3,6 @@ and the agency side (DRG, disease score, value-based, per bed-day, ...)."""
 
 from __future__ import annotations
 
-
 from decimal import Decimal
 
 from ..models.common import local_date
@@ -28,8 +27,14 @@ def decide_payment(
     patient = rules.patient
     if conversion is not None:
         findings.trace.append(
-            step(policy, STEP, "conversion", f"agency side {conversion.agency}, as ordinary inpatient care",
-                 conversion, (read("agency", conversion.agency, conversion),))
+            step(
+                policy,
+                STEP,
+                "conversion",
+                f"agency side {conversion.agency}, as ordinary inpatient care",
+                conversion,
+                (read("agency", conversion.agency, conversion),),
+            )
         )
         return Payment(
             patient=patient.kind,
@@ -40,11 +45,25 @@ def decide_payment(
             basis="converted to ordinary inpatient care",
         )
     findings.trace.append(
-        step(policy, STEP, f"patient: {patient.kind}",
-             "one inpatient stay" + (", counted toward the annual inpatient cap"
-                                     if patient.counts_toward_annual_inpatient_cap else ""),
-             patient, (read("counts_toward_annual_inpatient_cap",
-                            patient.counts_toward_annual_inpatient_cap, patient),))
+        step(
+            policy,
+            STEP,
+            f"patient: {patient.kind}",
+            "one inpatient stay"
+            + (
+                ", counted toward the annual inpatient cap"
+                if patient.counts_toward_annual_inpatient_cap
+                else ""
+            ),
+            patient,
+            (
+                read(
+                    "counts_toward_annual_inpatient_cap",
+                    patient.counts_toward_annual_inpatient_cap,
+                    patient,
+                ),
+            ),
+        )
     )
     base = {
         "patient": patient.kind,
@@ -54,8 +73,13 @@ def decide_payment(
     agency = rules.agency
     if isinstance(agency, AgencyLabel):
         findings.trace.append(
-            step(policy, STEP, f"agency: {agency.kind}",
-                 f"agency pays by {agency.kind}; the amount is the agency's own computation", agency)
+            step(
+                policy,
+                STEP,
+                f"agency: {agency.kind}",
+                f"agency pays by {agency.kind}; the amount is the agency's own computation",
+                agency,
+            )
         )
         return Payment.model_validate(
             {**base, "agency": agency.kind, "agency_citation": cite(policy, agency)}
@@ -70,9 +94,12 @@ def _per_bed_day(
         days = {local_date(s.start) for s in episode.sessions}
         if not days:
             findings.rejections.append(
-                reject(policy, "SESSIONS_MISSING",
-                       "per bed-day payment counts treatment days, but the episode gives no sessions",
-                       rule)
+                reject(
+                    policy,
+                    "SESSIONS_MISSING",
+                    "per bed-day payment counts treatment days, but the episode gives no sessions",
+                    rule,
+                )
             )
             return None
         units = len(days)
@@ -93,14 +120,13 @@ def _per_bed_day(
     else:
         outcome += "; the policy sets no rate, so the agency amount is left to the agency"
     findings.trace.append(step(policy, STEP, "agency: per_bed_day", outcome, rule, parameters))
-    return Payment.model_validate({
-        **base,
-        "agency": rule.kind,
-        "agency_citation": cite(policy, rule),
-        "agency_amount": amount,
-        "calculation": calculation,
-        "units": f"{units} bed-day(s) ({rule.count})",
-    })
-
-
-
+    return Payment.model_validate(
+        {
+            **base,
+            "agency": rule.kind,
+            "agency_citation": cite(policy, rule),
+            "agency_amount": amount,
+            "calculation": calculation,
+            "units": f"{units} bed-day(s) ({rule.count})",
+        }
+    )

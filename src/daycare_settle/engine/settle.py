@@ -25,7 +25,7 @@ from .eligibility import check_eligibility
 from .explain import flag, step
 from .findings import Findings
 from .lines import Placement, build_lines, build_totals, disallowed, not_merged
-from .merge import plan_merge, place_outside_charge
+from .merge import place_outside_charge, plan_merge
 from .payment import decide_payment
 from .stay import place_stay_charge
 from .time_limit import check_time_limit
@@ -89,9 +89,13 @@ def settle_episode(episode: Episode, policy: Policy) -> Settlement:
     if rules is None:
         return _not_covered(episode, policy, findings)
     findings.trace.append(
-        step(policy, "scope", episode.programme.value,
-             f"programme {episode.programme.value} is covered by {policy.rules.policy.document}",
-             rules.scope)
+        step(
+            policy,
+            "scope",
+            episode.programme.value,
+            f"programme {episode.programme.value} is covered by {policy.rules.policy.document}",
+            rules.scope,
+        )
     )
     check_eligibility(episode, policy, rules.eligibility, findings)
     time_limit = check_time_limit(episode, policy, rules.time_limit, findings)
@@ -131,20 +135,30 @@ def _place_charges(
     for charge in episode.charges:
         if charge.setting is Setting.OUTPATIENT:
             if charge.at >= episode.admitted_at:
-                placement = not_merged("OUTPATIENT_CHARGE_DURING_OR_AFTER_STAY", plan.pre_admission.citation)
+                placement = not_merged(
+                    "OUTPATIENT_CHARGE_DURING_OR_AFTER_STAY", plan.pre_admission.citation
+                )
             else:
                 placement = place_outside_charge(episode, policy, plan.pre_admission, charge)
         elif charge.setting is Setting.POST_DISCHARGE:
             placement = place_outside_charge(episode, policy, plan.post_discharge, charge)
         else:
-            placement = place_stay_charge(episode, policy, rules.payment.patient, conversion, charge)
+            placement = place_stay_charge(
+                episode, policy, rules.payment.patient, conversion, charge
+            )
         placements.append(placement)
-    _flag_related_outside_categories(episode, policy, rules.merge.pre_admission, placements, findings)
+    _flag_related_outside_categories(
+        episode, policy, rules.merge.pre_admission, placements, findings
+    )
     return placements
 
 
 def _flag_related_outside_categories(
-    episode: Episode, policy: Policy, rule: MergeRule, placements: list[Placement], findings: Findings
+    episode: Episode,
+    policy: Policy,
+    rule: MergeRule,
+    placements: list[Placement],
+    findings: Findings,
 ) -> None:
     ids = tuple(
         charge.id
@@ -153,9 +167,15 @@ def _flag_related_outside_categories(
     )
     if ids:
         findings.flags.append(
-            flag(policy, "RELATED_COST_OUTSIDE_MERGE_CATEGORIES", "info",
-                 f"{len(ids)} charge(s) marked related to the episode are of categories that do "
-                 "not merge; they stay outpatient costs", rule, ids)
+            flag(
+                policy,
+                "RELATED_COST_OUTSIDE_MERGE_CATEGORIES",
+                "info",
+                f"{len(ids)} charge(s) marked related to the episode are of categories that do "
+                "not merge; they stay outpatient costs",
+                rule,
+                ids,
+            )
         )
 
 
@@ -171,7 +191,9 @@ def _not_covered(episode: Episode, policy: Policy, findings: Findings) -> Settle
         message=f"{policy.rules.policy.document} covers {covered}, not {episode.programme.value}",
         citation=None,
     )
-    findings.trace.append(step(policy, "scope", episode.programme.value, f"rejected: {reason.message}", None))
+    findings.trace.append(
+        step(policy, "scope", episode.programme.value, f"rejected: {reason.message}", None)
+    )
     placements = _reject_all(episode, reason)
     return Settlement(
         episode_id=episode.episode_id,
@@ -187,4 +209,3 @@ def _not_covered(episode: Episode, policy: Policy, findings: Findings) -> Settle
         flags=(),
         trace=tuple(findings.trace),
     )
-

@@ -34,7 +34,13 @@ def check_time_limit(
     if rule is None or isinstance(rule, NoTimeLimit):
         if rule is not None:
             findings.trace.append(
-                step(policy, STEP, "none", f"no stay-length limit for this programme ({hours} h)", rule)
+                step(
+                    policy,
+                    STEP,
+                    "none",
+                    f"no stay-length limit for this programme ({hours} h)",
+                    rule,
+                )
             )
         return TimeLimit(
             limit_hours=None,
@@ -50,21 +56,35 @@ def check_time_limit(
     if rule.extended_limit_hours is not None:
         outcome += f" (extension with a reason up to {rule.extended_limit_hours} h)"
     findings.trace.append(
-        step(policy, STEP, rule.kind, outcome, rule, (
-            read("limit_hours", rule.limit_hours, rule),
-            read("extended_limit_hours", rule.extended_limit_hours, rule),
-            read("extension_reason", episode.extension_reason, None),
-        ))
+        step(
+            policy,
+            STEP,
+            rule.kind,
+            outcome,
+            rule,
+            (
+                read("limit_hours", rule.limit_hours, rule),
+                read("extended_limit_hours", rule.extended_limit_hours, rule),
+                read("extension_reason", episode.extension_reason, None),
+            ),
+        )
     )
     if status is TimeLimitStatus.EXCEEDED:
         message = _exceeded_message(rule, hours, episode.extension_reason)
         if converted:
             findings.flags.append(
-                flag(policy, "DAY_CARE_LIMIT_EXCEEDED_BEFORE_CONVERSION", "warning",
-                     f"before the conversion the day-care stay {message}", rule)
+                flag(
+                    policy,
+                    "DAY_CARE_LIMIT_EXCEEDED_BEFORE_CONVERSION",
+                    "warning",
+                    f"before the conversion the day-care stay {message}",
+                    rule,
+                )
             )
         else:
-            findings.rejections.append(reject(policy, "TIME_LIMIT_EXCEEDED", f"the stay {message}", rule))
+            findings.rejections.append(
+                reject(policy, "TIME_LIMIT_EXCEEDED", f"the stay {message}", rule)
+            )
     return TimeLimit(
         limit_hours=rule.limit_hours,
         extended_limit_hours=rule.extended_limit_hours,
@@ -86,7 +106,9 @@ def _status(rule: StayHours, seconds: int, reason: str | None) -> TimeLimitStatu
 
 def _exceeded_message(rule: StayHours, hours: str, reason: str | None) -> str:
     if rule.extended_limit_hours is None:
-        return f"lasted {hours} h, over the {rule.limit_hours} h limit (this policy has no extension)"
+        return (
+            f"lasted {hours} h, over the {rule.limit_hours} h limit (this policy has no extension)"
+        )
     if reason is None:
         return (
             f"lasted {hours} h, over the {rule.limit_hours} h limit, and no extension_reason "

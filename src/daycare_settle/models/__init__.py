@@ -1,7 +1,16 @@
 """What comes in (:class:`Episode`) and what goes out (:class:`Settlement`)."""
 
 from .common import Category, CodeSystem, Programme, Route, SessionKind, Setting
-from .episode import Charge, ClinicalPathway, Code, Conversion, Episode, Institution, Patient, Session
+from .episode import (
+    Charge,
+    ClinicalPathway,
+    Code,
+    Conversion,
+    Episode,
+    Institution,
+    Patient,
+    Session,
+)
 from .settlement import (
     CalculationStep,
     Citation,

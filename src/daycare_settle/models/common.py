@@ -89,7 +89,7 @@ Quantity = Annotated[
 ]
 
 
-def _to_aware(value: Any) -> dt.datetime:
+def _to_aware(value: object) -> dt.datetime:
     if isinstance(value, str):
         try:
             value = dt.datetime.fromisoformat(value.strip())
@@ -100,7 +100,7 @@ def _to_aware(value: Any) -> dt.datetime:
     if not isinstance(value, dt.datetime):
         raise ValueError(f"an ISO 8601 date-time string is required, not {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
-        value = value.replace(tzinfo=SHANGHAI)
+        return value.replace(tzinfo=SHANGHAI)
     return value
 
 
@@ -168,9 +168,7 @@ class Category(StrEnum):
             except ValueError:
                 pass
         names = ", ".join(c.value for c in cls)
-        raise ValueError(
-            f"unknown charge category {value!r}: use a name ({names}) or a code 01-14"
-        )
+        raise ValueError(f"unknown charge category {value!r}: use a name ({names}) or a code 01-14")
 
 
 CategoryField = Annotated[Category, BeforeValidator(Category.parse)]

@@ -7,6 +7,7 @@ times in order, ids unique, sessions not overlapping, a conversion inside the st
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Annotated
 
 from pydantic import Field, model_validator
@@ -130,8 +131,10 @@ class Episode(FrozenModel):
             and pathway.first_visit_at > self.admitted_at
         ):
             problems.append("clinical_pathway.first_visit_at is after admitted_at")
-        if pathway is not None and pathway.ended_at is not None and (
-            pathway.ended_at < self.admitted_at
+        if (
+            pathway is not None
+            and pathway.ended_at is not None
+            and (pathway.ended_at < self.admitted_at)
         ):
             problems.append("clinical_pathway.ended_at is before admitted_at")
         if self.conversion is None:
@@ -169,7 +172,7 @@ def _duplicate_charge_ids(charges: Sequence[Charge]) -> list[str]:
 def _session_problems(episode: Episode) -> list[str]:
     problems = []
     ordered = sorted(enumerate(episode.sessions), key=lambda pair: pair[1].start)
-    for (i, earlier), (j, later) in zip(ordered, ordered[1:], strict=False):
+    for (i, earlier), (j, later) in pairwise(ordered):
         if later.start < earlier.end:
             problems.append(f"sessions[{j}] overlaps sessions[{i}]")
     for index, session in enumerate(episode.sessions):

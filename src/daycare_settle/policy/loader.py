@@ -92,7 +92,9 @@ class Policy:
         clause = self.clause(key)
         if clause is None:
             return None
-        return Citation(document=clause.document or self.rules.policy.document, clause=clause.clause)
+        return Citation(
+            document=clause.document or self.rules.policy.document, clause=clause.clause
+        )
 
     def programme(self, programme: Programme) -> ProgrammeRules | None:
         return self.rules.programmes.get(programme)
@@ -104,7 +106,9 @@ def load_policy_file(path: str | Path) -> Policy:
     try:
         stat = resolved.stat()
     except OSError as exc:
-        raise PolicyLoadError(str(path), None, f"cannot read the rule file: {exc.strerror}") from None
+        raise PolicyLoadError(
+            str(path), None, f"cannot read the rule file: {exc.strerror}"
+        ) from None
     return _load_cached(str(resolved), stat.st_mtime_ns, stat.st_size)
 
 
@@ -118,7 +122,9 @@ def _load_cached(path: str, _mtime_ns: int, _size: int) -> Policy:
         key: _load_catalogue(key, Path(path).parent / ref.file, document, ("catalogues", key))
         for key, ref in rules.catalogues.items()
     }
-    return Policy(rules=rules, file=path, sha256=hashlib.sha256(raw).hexdigest(), catalogues=catalogues)
+    return Policy(
+        rules=rules, file=path, sha256=hashlib.sha256(raw).hexdigest(), catalogues=catalogues
+    )
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -168,7 +174,9 @@ def _message(error: Any) -> str:
     return str(error["msg"])
 
 
-def _walk(data: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+def _walk(
+    data: Any, path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], Any]]:
     yield path, data
     if isinstance(data, dict):
         for key, value in data.items():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 from ..errors import PolicyLoadError, PolicyNotInForce, UnknownPolicy
@@ -44,7 +45,7 @@ def _index(root: Path) -> dict[str, tuple[Policy, ...]]:
             index.setdefault(policy.id, []).append(policy)
     for versions in index.values():
         versions.sort(key=lambda p: p.rules.policy.effective_from)
-        for earlier, later in zip(versions, versions[1:], strict=False):
+        for earlier, later in pairwise(versions):
             until = earlier.rules.policy.effective_until
             if until is None or until >= later.rules.policy.effective_from:
                 raise PolicyLoadError(

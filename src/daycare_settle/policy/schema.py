@@ -32,7 +32,9 @@ class Rule(FrozenModel):
         if self.provenance == "explicit" and self.source is None:
             raise ValueError("an explicit rule needs 'source' (a key of 'clauses')")
         if self.provenance != "explicit" and not self.note:
-            raise ValueError(f"provenance {self.provenance!r} needs a 'note' saying what was chosen")
+            raise ValueError(
+                f"provenance {self.provenance!r} needs a 'note' saying what was chosen"
+            )
         return self
 
 

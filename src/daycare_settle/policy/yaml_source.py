@@ -78,11 +78,16 @@ def _build(node: yaml.Node, path: Path, doc: YamlDocument, constructor: yaml.Saf
         first_seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
             key_line = key_node.start_mark.line + 1
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+            if (
+                not isinstance(key_node, yaml.ScalarNode)
+                or key_node.tag == "tag:yaml.org,2002:merge"
+            ):
                 raise PolicyLoadError(doc.file, key_line, "only plain scalar keys are allowed")
             key = _scalar(key_node, doc, constructor)
             if isinstance(key, bool | float) or key is None:
-                raise PolicyLoadError(doc.file, key_line, f"key {key!r} must be a string or integer")
+                raise PolicyLoadError(
+                    doc.file, key_line, f"key {key!r} must be a string or integer"
+                )
             if key in first_seen:
                 raise PolicyLoadError(
                     doc.file,
