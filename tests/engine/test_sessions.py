@@ -6,7 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from daycare_settle.engine.findings import Findings
-from daycare_settle.engine.lines import Placement, included
+from daycare_settle.engine.lines import Placement, disallowed, included
 from daycare_settle.engine.sessions import place_between_sessions
 from daycare_settle.models.episode import Episode
 from daycare_settle.policy.loader import Policy
@@ -80,7 +80,7 @@ def test_already_decided_charges_are_left_alone(tmp_path: Path) -> None:
     pol = policy(tmp_path)
     rules = pol.programme(ep.programme)
     assert rules is not None
-    start = [Placement(included(Decimal(1), "X", None).disposition, Decimal(1), "OTHER", None)]
+    start = [disallowed("CHARGE_OUTSIDE_STAY", None)]
     out = place_between_sessions(ep, pol, rules.between_sessions, ep.charges, start, Findings())
     assert out == start
 

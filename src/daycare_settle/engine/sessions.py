@@ -23,7 +23,6 @@ from .findings import Findings
 from .lines import Placement, disallowed
 
 STEP = "between_sessions"
-IN_STAY = "IN_STAY"
 
 
 def day_ward_sessions(episode: Episode) -> list[Session]:
@@ -35,11 +34,10 @@ def day_ward_sessions(episode: Episode) -> list[Session]:
 
 
 def in_day_ward(episode: Episode, charge: Charge, placement: Placement) -> bool:
-    """Whether a charge belongs to the day-ward part: a day-care charge included in the
-    stay and, where the episode converted, dated before the conversion."""
+    """Whether a charge belongs to the day-ward part and is still open: a day-care charge
+    included so far (inside the stay, not yet disallowed) and, where the episode converted,
+    dated before the conversion."""
     if charge.setting is not Setting.DAY_CARE or placement.disposition is not Disposition.INCLUDED:
-        return False
-    if placement.reason != IN_STAY:
         return False
     return episode.conversion is None or charge.at < episode.conversion.at
 
