@@ -467,3 +467,21 @@ def test_jn_examples_conserve_every_fen(path: Path) -> None:
     assert conserved(result)
     assert len(result.lines) == len({ln.charge_id for ln in result.lines})
     assert all(ln.reason and ln.citation is not None for ln in result.lines)
+
+
+EXPECTED = {
+    "chemo-lung-tier3-capped-fees": ("settled", "fee_for_service", "108.00"),
+    "radiotherapy-nasopharynx-bed-fees-disallowed": ("settled", "fee_for_service", "132.00"),
+    "between-sessions-infusion-violation": ("settled", "fee_for_service", "319.00"),
+    "quota-minus-fees-breast": ("settled", "quota_minus_fees", "0.00"),
+    "converted-to-ordinary-inpatient": ("settled", "fee_for_service", "50.00"),
+    "no-sessions-rejected": ("rejected", None, "880.00"),
+}
+
+
+@pytest.mark.parametrize(("name", "expected"), sorted(EXPECTED.items()))
+def test_jn_examples_settle_as_intended(name: str, expected: tuple[str, str | None, str]) -> None:
+    path = Path(__file__).resolve().parents[2] / "examples" / "jining" / f"{name}.json"
+    result = run(path.read_text(encoding="utf-8"))
+    agency = None if result.payment is None else result.payment.agency
+    assert (result.status, agency, str(result.totals.disallowed)) == expected
