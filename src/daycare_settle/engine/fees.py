@@ -1,6 +1,6 @@
-"""Daily fees of a day ward (床位费、护理费、诊察费 by treatment day), 济医保字〔2021〕44号
-三(二): on a radiotherapy day they are not chargeable; on a chemotherapy day each is allowed
-up to a daily amount by hospital tier, and what a charge exceeds it by is disallowed.
+"""Daily fees of a day ward (按日收取的床位费、护理费、诊察费): by the kind of session on a
+treatment day, the schedule's categories are either not chargeable (e.g. 放疗不收取) or allowed
+up to a daily amount by hospital tier (元/人次/天), the excess disallowed.
 
 Several charges of one category on one day share the day's cap, allocated in canonical
 (at, id) order so that the result does not depend on the input order. A charge of these

@@ -155,7 +155,7 @@ def _fee_for_service_or_quota(
 ) -> Payment | None:
     """Fee-for-service (按服务项目结算), or at the hospital's choice for a disease formerly on
     a quota: the quota minus the daily-fee difference (按原定额扣除床位费、护理费、诊察费等
-    相应差额), 济医保字〔2021〕44号 三(二)."""
+    相应差额)."""
     choice = episode.agency_method_choice
     chosen = read("agency_method_choice", choice, None)
     if choice in (None, "fee_for_service"):

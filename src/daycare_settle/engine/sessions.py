@@ -1,10 +1,10 @@
-"""Charges between sessions (两次治疗之间的费用), 济医保字〔2021〕44号 三(一): after a session
-ends and before the next one starts only the listed categories may arise (for the oncology
-day ward: examinations, lab tests and oral drugs); any other charge lying there is
-disallowed, and one violation flag lists them.
+"""Charges between sessions (治疗间隔期费用: 完成当次治疗离开医疗机构至下次治疗前): after a
+session ends and before the next one starts only the categories a rule lists may arise (e.g.
+examinations, lab tests and oral drugs); any other charge lying there is disallowed, and one
+violation flag lists them.
 
-Only the day-ward part of the stay is judged: ``day_care`` charges already included in the
-stay and, for a converted episode, before the conversion (三(三)).
+Only the day-ward part of the stay is judged: ``day_care`` charges still included and, for
+a converted episode (转普通住院), dated before the conversion.
 """
 
 from __future__ import annotations

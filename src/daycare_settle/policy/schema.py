@@ -39,7 +39,8 @@ class Rule(FrozenModel):
 
 
 # --- day ward: sessions, between-session charges, daily fees, quota option -----------------
-# Added for 济医保字〔2021〕44号 (the oncology radio-/chemotherapy day ward); generic kinds.
+# Kinds for day wards whose stay spans a treatment cycle (e.g. an oncology radio-/chemo-
+# therapy day ward); placed before the rule unions below, which name them.
 
 
 class SessionsRequired(Rule):
