@@ -93,3 +93,9 @@ def test_caps_refuse_float_amounts(tmp_path: Path) -> None:
     broken = RULES.replace('3: {bed: "10.00"}', "3: {bed: 10.5}")
     with pytest.raises(PolicyLoadError, match="float"):
         policy(tmp_path, text=broken)
+
+
+def test_one_rule_per_session_kind(tmp_path: Path) -> None:
+    broken = RULES.replace("session_kind: radiotherapy", "session_kind: chemotherapy")
+    with pytest.raises(PolicyLoadError, match="only one rule"):
+        policy(tmp_path, text=broken)

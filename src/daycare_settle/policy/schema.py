@@ -121,6 +121,9 @@ class DailyFeeSchedule(Rule):
 
     @model_validator(mode="after")
     def _caps_cover_categories(self) -> DailyFeeSchedule:
+        kinds = [day.session_kind for day in self.days]
+        if len(set(kinds)) != len(kinds):
+            raise ValueError("each session kind may have only one rule in 'days'")
         wanted = set(self.categories)
         for day in self.days:
             if isinstance(day, CappedPerDay):
