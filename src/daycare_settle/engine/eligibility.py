@@ -15,6 +15,7 @@ from ..policy.schema import (
     MinTier,
     ProgrammeFiled,
     SessionRoute,
+    SessionsRequired,
 )
 from .explain import flag, read, reject, step
 from .findings import Findings
@@ -97,6 +98,8 @@ def _check(
         failure = _filed_diseases(episode, policy, rule, findings)
     elif isinstance(rule, SessionRoute):
         failure = _session_route(episode, policy, rule, findings)
+    elif isinstance(rule, SessionsRequired):
+        failure = _sessions_required(episode, policy, rule, findings)
     return failure
 
 
@@ -223,6 +226,35 @@ def _session_route(
             _outcome(failure),
             rule,
             (read("excluded_when_all", [r.value for r in rule.excluded_when_all], rule),),
+        )
+    )
+    return failure
+
+
+def _sessions_required(
+    episode: Episode, policy: Policy, rule: SessionsRequired, findings: Findings
+) -> tuple[str, str] | None:
+    kinds = [k.value for k in rule.session_kinds]
+    failure = None
+    other = sorted({s.kind.value for s in episode.sessions} - set(kinds))
+    if not episode.sessions:
+        failure = (
+            "SESSIONS_MISSING",
+            "the programme settles treatment sessions, but the episode gives none",
+        )
+    elif other:
+        failure = (
+            "SESSION_KIND_NOT_ALLOWED",
+            f"session kind(s) {', '.join(other)} are not treated in this programme",
+        )
+    findings.trace.append(
+        step(
+            policy,
+            STEP,
+            rule.kind,
+            _outcome(failure),
+            rule,
+            (read("session_kinds", kinds, rule),),
         )
     )
     return failure

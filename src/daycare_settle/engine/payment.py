@@ -3,15 +3,24 @@ and the agency side (DRG, disease score, value-based, per bed-day, ...)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 
-from ..models.common import local_date
+from ..models.common import CodeSystem, Setting, local_date
 from ..models.episode import Episode
 from ..models.settlement import CalculationStep, Payment
-from ..policy.loader import Policy
-from ..policy.schema import AgencyLabel, ConvertToOrdinaryInpatient, PaymentRules, PerBedDay
+from ..policy.loader import Policy, normalise_code
+from ..policy.schema import (
+    AgencyLabel,
+    ConvertToOrdinaryInpatient,
+    FeeForServiceOrQuota,
+    PaymentRules,
+    PerBedDay,
+)
 from .explain import cite, read, reject, step
 from .findings import Findings
+from .sessions import day_ward_sessions
 
 STEP = "payment"
 
@@ -22,8 +31,10 @@ def decide_payment(
     rules: PaymentRules,
     conversion: ConvertToOrdinaryInpatient | None,
     findings: Findings,
+    allowed: Mapping[str, Decimal] | None = None,
 ) -> Payment | None:
-    """The payment decision; ``None`` (with a rejection) where it cannot be made."""
+    """The payment decision; ``None`` (with a rejection) where it cannot be made.
+    ``allowed`` maps charge ids to their allowed amounts (read by a quota option)."""
     patient = rules.patient
     if conversion is not None:
         findings.trace.append(
@@ -84,6 +95,8 @@ def decide_payment(
         return Payment.model_validate(
             {**base, "agency": agency.kind, "agency_citation": cite(policy, agency)}
         )
+    if isinstance(agency, FeeForServiceOrQuota):
+        return _fee_for_service_or_quota(episode, policy, agency, base, allowed or {}, findings)
     return _per_bed_day(episode, policy, agency, base, findings)
 
 
@@ -128,5 +141,129 @@ def _per_bed_day(
             "agency_amount": amount,
             "calculation": calculation,
             "units": f"{units} bed-day(s) ({rule.count})",
+        }
+    )
+
+
+def _fee_for_service_or_quota(
+    episode: Episode,
+    policy: Policy,
+    rule: FeeForServiceOrQuota,
+    base: dict[str, object],
+    allowed: Mapping[str, Decimal],
+    findings: Findings,
+) -> Payment | None:
+    """Fee-for-service (按服务项目结算), or at the hospital's choice for a disease formerly on
+    a quota: the quota minus the daily-fee difference (按原定额扣除床位费、护理费、诊察费等
+    相应差额)."""
+    choice = episode.agency_method_choice
+    chosen = read("agency_method_choice", choice, None)
+    if choice in (None, "fee_for_service"):
+        findings.trace.append(
+            step(
+                policy,
+                STEP,
+                "agency: fee_for_service",
+                "agency pays fee-for-service",
+                rule,
+                (chosen,),
+            )
+        )
+        return Payment.model_validate(
+            {**base, "agency": "fee_for_service", "agency_citation": cite(policy, rule)}
+        )
+    failure: tuple[str, str] | None = None
+    code = episode.principal_diagnosis
+    disease = next(
+        (
+            d
+            for d in rule.quotas.diseases
+            if code.system is CodeSystem.ICD_10
+            and normalise_code(code.code).startswith(normalise_code(d.code))
+        ),
+        None,
+    )
+    daily = rule.ordinary_daily_fees.by_tier.get(episode.institution.tier)
+    if choice != "quota_minus_fees":
+        failure = (
+            "AGENCY_CHOICE_UNKNOWN",
+            f"agency_method_choice {choice!r} is not offered (fee_for_service, quota_minus_fees)",
+        )
+    elif disease is None:
+        failure = (
+            "QUOTA_DISEASE_NOT_LISTED",
+            f"quota_minus_fees was chosen, but the principal diagnosis {code.code} is not "
+            "among the diseases formerly settled on a quota",
+        )
+    elif daily is None:
+        failure = (
+            "QUOTA_TIER_NOT_PRICED",
+            f"no ordinary daily fees are set for tier {episode.institution.tier}",
+        )
+    if failure is not None:
+        findings.trace.append(
+            step(
+                policy, STEP, "agency: quota_minus_fees", f"rejected: {failure[1]}", rule, (chosen,)
+            )
+        )
+        findings.rejections.append(reject(policy, failure[0], failure[1], rule))
+        return None
+    assert disease is not None  # a missing disease is a failure above
+    assert daily is not None  # so is a missing tier
+    days = sorted({local_date(s.start) for s in day_ward_sessions(episode)})
+    charged: dict[dt.date, Decimal] = dict.fromkeys(days, Decimal("0.00"))
+    for charge in episode.charges:
+        day = local_date(charge.at)
+        if charge.setting is Setting.DAY_CARE and charge.category in daily and day in charged:
+            charged[day] += allowed.get(charge.id, Decimal("0.00"))
+    ordinary = sum(daily.values(), Decimal("0.00"))
+    calculation = [
+        CalculationStep(
+            label=f"former quota {disease.code} {disease.name}",
+            amount=disease.quota,
+            note=rule.quotas.note,
+        )
+    ]
+    difference = Decimal("0.00")
+    for day in days:
+        gap = max(ordinary - charged[day], Decimal("0.00"))
+        difference += gap
+        calculation.append(
+            CalculationStep(
+                label=f"{day}: ordinary daily fees {ordinary} - day ward allowed {charged[day]}",
+                amount=gap,
+            )
+        )
+    amount = max(disease.quota - difference, Decimal("0.00"))
+    calculation += [
+        CalculationStep(label=f"difference over {len(days)} treatment day(s)", amount=difference),
+        CalculationStep(label="quota - difference", amount=amount),
+    ]
+    findings.trace.append(
+        step(
+            policy,
+            STEP,
+            "agency: quota_minus_fees",
+            f"quota {disease.quota} - difference {difference} = {amount}",
+            rule,
+            (
+                chosen,
+                read("quota", f"{disease.code} {disease.quota}", rule.quotas),
+                read(
+                    f"ordinary_daily_fees (tier {episode.institution.tier})",
+                    [f"{c.value} {v}" for c, v in daily.items()],
+                    rule.ordinary_daily_fees,
+                ),
+            ),
+        )
+    )
+    return Payment.model_validate(
+        {
+            **base,
+            "agency": "quota_minus_fees",
+            "agency_citation": cite(policy, rule),
+            "agency_amount": amount,
+            "calculation": tuple(calculation),
+            "units": f"{len(days)} treatment day(s)",
         }
     )

@@ -23,10 +23,12 @@ from ..policy.schema import ConvertToOrdinaryInpatient, MergeRule, ProgrammeRule
 from .conversion import decide_conversion
 from .eligibility import check_eligibility
 from .explain import flag, step
+from .fees import place_daily_fees
 from .findings import Findings
 from .lines import Placement, build_lines, build_totals, disallowed, not_merged
 from .merge import place_outside_charge, plan_merge
 from .payment import decide_payment
+from .sessions import place_between_sessions
 from .stay import place_stay_charge
 from .time_limit import check_time_limit
 
@@ -101,7 +103,14 @@ def settle_episode(episode: Episode, policy: Policy) -> Settlement:
     time_limit = check_time_limit(episode, policy, rules.time_limit, findings)
     conversion = decide_conversion(episode, policy, rules.conversion, findings)
     placements = _place_charges(episode, policy, rules, conversion, findings)
-    payment = decide_payment(episode, policy, rules.payment, conversion, findings)
+    placements = place_between_sessions(
+        episode, policy, rules.between_sessions, episode.charges, placements, findings
+    )
+    placements = place_daily_fees(
+        episode, policy, rules.fee_schedule, episode.charges, placements, findings
+    )
+    allowed = {c.id: p.allowed for c, p in zip(episode.charges, placements, strict=True)}
+    payment = decide_payment(episode, policy, rules.payment, conversion, findings, allowed)
     rejected = bool(findings.rejections)
     if rejected:
         placements = _reject_all(episode, findings.rejections[0])

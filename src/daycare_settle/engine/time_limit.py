@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ..models.common import local_date
 from ..models.episode import Episode
 from ..models.settlement import TimeLimit, TimeLimitStatus
 from ..policy.loader import Policy
-from ..policy.schema import NoTimeLimit, StayHours, TimeLimitRule
+from ..policy.schema import NoTimeLimit, SessionsSameDay, StayHours, TimeLimitRule
 from .explain import cite, flag, read, reject, step
 from .findings import Findings
 
@@ -31,6 +32,8 @@ def check_time_limit(
 ) -> TimeLimit:
     seconds = day_care_seconds(episode)
     hours = str((Decimal(seconds) / Decimal(3600)).quantize(Decimal("0.0001")))
+    if isinstance(rule, SessionsSameDay):
+        return _sessions_same_day(episode, policy, rule, seconds, hours, findings)
     if rule is None or isinstance(rule, NoTimeLimit):
         if rule is not None:
             findings.trace.append(
@@ -115,3 +118,60 @@ def _exceeded_message(rule: StayHours, hours: str, reason: str | None) -> str:
             f"is given for an extension up to {rule.extended_limit_hours} h"
         )
     return f"lasted {hours} h, over the {rule.extended_limit_hours} h ceiling for an extended stay"
+
+
+def _sessions_same_day(
+    episode: Episode,
+    policy: Policy,
+    rule: SessionsSameDay,
+    seconds: int,
+    hours: str,
+    findings: Findings,
+) -> TimeLimit:
+    """No limit on a settlement cycle (结算周期); each session on one calendar day (Asia/
+    Shanghai), and the cycle within ``max_cycle`` days, else a warning flag."""
+    for index, session in enumerate(episode.sessions):
+        first, last = local_date(session.start), local_date(session.end)
+        if first != last:
+            findings.flags.append(
+                flag(
+                    policy,
+                    "SESSION_SPANS_DAYS",
+                    "warning",
+                    f"sessions[{index}] runs from {first} to {last}; the patient goes home "
+                    "after each session",
+                    rule,
+                )
+            )
+    cycle_days = (local_date(episode.discharged_at) - local_date(episode.admitted_at)).days + 1
+    limit = rule.max_cycle
+    if limit is not None and cycle_days > limit.days:
+        findings.flags.append(
+            flag(
+                policy,
+                "CYCLE_LONGER_THAN_USUAL",
+                "warning",
+                f"the settlement cycle spans {cycle_days} calendar days, over the usual "
+                f"{limit.days}",
+                limit,
+            )
+        )
+    findings.trace.append(
+        step(
+            policy,
+            STEP,
+            rule.kind,
+            f"no stay-length limit for a settlement cycle ({cycle_days} day(s), {hours} h); "
+            f"{len(episode.sessions)} session(s) checked for starting and ending on one day",
+            rule,
+            (read("max_cycle_days", None if limit is None else limit.days, limit or rule),),
+        )
+    )
+    return TimeLimit(
+        limit_hours=None,
+        extended_limit_hours=None,
+        duration_hours=hours,
+        duration_seconds=seconds,
+        status=TimeLimitStatus.NOT_APPLICABLE,
+        citation=cite(policy, rule),
+    )

@@ -20,7 +20,15 @@ from ..errors import PolicyLoadError
 from ..models.common import CodeSystem, Programme
 from ..models.episode import Code
 from ..models.settlement import Citation, PolicyRef
-from .schema import CatalogueEntry, CatalogueFile, CatalogueHeader, Clause, ProgrammeRules, RuleFile
+from .schema import (
+    CatalogueEntry,
+    CatalogueFile,
+    CatalogueHeader,
+    Clause,
+    ProgrammeRules,
+    RuleFile,
+    fee_schedule_gaps,
+)
 from .yaml_source import YamlDocument, read_yaml
 
 M = TypeVar("M", bound=BaseModel)
@@ -118,6 +126,7 @@ def _load_cached(path: str, _mtime_ns: int, _size: int) -> Policy:
     document = read_yaml(_decode(raw, path), path)
     rules = validate_document(document, RuleFile)
     _check_references(document, rules)
+    _check_fee_schedules(document, rules)
     catalogues = {
         key: _load_catalogue(key, Path(path).parent / ref.file, document, ("catalogues", key))
         for key, ref in rules.catalogues.items()
@@ -201,6 +210,15 @@ def _check_references(document: YamlDocument, rules: RuleFile) -> None:
             raise document.error(
                 (*path, "catalogue"), f"catalogue {catalogue!r} is not declared in 'catalogues'"
             )
+
+
+def _check_fee_schedules(document: YamlDocument, rules: RuleFile) -> None:
+    """A daily fee schedule prices every tier its programme admits."""
+    for programme, programme_rules in rules.programmes.items():
+        gap = fee_schedule_gaps(programme_rules)
+        if gap is not None:
+            where, message = gap
+            raise document.error(("programmes", programme.value, *where), message)
 
 
 def _load_catalogue(

@@ -38,6 +38,155 @@ class Rule(FrozenModel):
         return self
 
 
+# --- day ward: sessions, between-session charges, daily fees, quota option -----------------
+# Kinds for day wards whose stay spans a treatment cycle (e.g. an oncology radio-/chemo-
+# therapy day ward); placed before the rule unions below, which name them.
+
+
+class SessionsRequired(Rule):
+    """Eligibility: the episode gives at least one treatment session (治疗次), each of a kind
+    the programme treats; an episode without sessions cannot be judged session by session."""
+
+    kind: Literal["sessions_required"]
+    session_kinds: tuple[SessionKind, ...] = Field(min_length=1)
+
+
+class CycleLength(Rule):
+    """The usual longest settlement cycle (结算周期), in calendar days, admission to discharge."""
+
+    days: int = Field(gt=0, le=366)
+
+
+class SessionsSameDay(Rule):
+    """Time limit for a stay that spans a settlement cycle: no limit on the stay, but each
+    session starts and ends on one calendar day (当次治疗结束后，患者离院); a session that
+    does not, or a cycle longer than ``max_cycle``, is flagged, not rejected."""
+
+    kind: Literal["sessions_same_day"]
+    max_cycle: CycleLength | None = None
+
+
+class BetweenSessions(Rule):
+    """Between sessions (离开医疗机构至下次治疗前) only the listed categories may arise, and
+    drugs only of ``drug_categories`` given by one of ``drug_routes``; any other charge lying
+    after one session's end and before the next one's start is disallowed.
+
+    ``exempt_session_days``: a charge on the calendar day of a session counts as part of that
+    day's visit (the episode records no time of leaving the hospital)."""
+
+    kind: Literal["only_listed_between_sessions"]
+    categories: tuple[CategoryField, ...]
+    drug_categories: tuple[CategoryField, ...] = ()
+    drug_routes: tuple[Route, ...] = ()
+    exempt_session_days: bool
+
+    @model_validator(mode="after")
+    def _drugs_with_routes(self) -> BetweenSessions:
+        if bool(self.drug_categories) != bool(self.drug_routes):
+            raise ValueError("give both 'drug_categories' and 'drug_routes', or neither")
+        return self
+
+
+class NotChargeable(Rule):
+    """On a day of this session kind the schedule's categories are not chargeable."""
+
+    kind: Literal["not_chargeable"]
+    session_kind: SessionKind
+
+
+class CappedPerDay(Rule):
+    """On a day of this session kind each category is allowed up to a daily amount that
+    depends on the hospital's tier (元/人次/天)."""
+
+    kind: Literal["capped_per_day"]
+    session_kind: SessionKind
+    caps_by_tier: dict[Annotated[int, Field(ge=1, le=3)], dict[CategoryField, Money]] = Field(
+        min_length=1
+    )
+
+
+FeeDayRule = Annotated[NotChargeable | CappedPerDay, Field(discriminator="kind")]
+
+
+class DailyFeeSchedule(Rule):
+    """Per-day fees (床位费、护理费、诊察费) of a day ward, by the kind of session on the day.
+
+    ``days`` is in order of precedence: the first rule whose session kind occurs on a day
+    decides it. A charge of ``categories`` on a day without a session, or on a day whose
+    sessions no rule names, is disallowed (the schedule prices treatment days only)."""
+
+    kind: Literal["daily_fees_by_session"]
+    categories: tuple[CategoryField, ...] = Field(min_length=1)
+    days: tuple[FeeDayRule, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _caps_cover_categories(self) -> DailyFeeSchedule:
+        kinds = [day.session_kind for day in self.days]
+        if len(set(kinds)) != len(kinds):
+            raise ValueError("each session kind may have only one rule in 'days'")
+        wanted = set(self.categories)
+        for day in self.days:
+            if isinstance(day, CappedPerDay):
+                for tier, caps in day.caps_by_tier.items():
+                    if set(caps) != wanted:
+                        names = ", ".join(sorted(c.value for c in wanted))
+                        raise ValueError(
+                            f"caps_by_tier[{tier}] of {day.session_kind.value} days must cap "
+                            f"exactly the schedule's categories ({names})"
+                        )
+        return self
+
+
+def fee_schedule_gaps(rules: ProgrammeRules) -> tuple[tuple[str | int, ...], str] | None:
+    """Where a capped fee day lacks a tier the programme admits (its ``min_tier`` .. 3): the
+    path below the programme and a message; ``None`` when every admitted tier is priced."""
+    schedule = rules.fee_schedule
+    if schedule is None:
+        return None
+    lowest = max((r.min_tier for r in rules.eligibility if isinstance(r, MinTier)), default=1)
+    for index, day in enumerate(schedule.days):
+        if isinstance(day, CappedPerDay):
+            missing = [t for t in range(lowest, 4) if t not in day.caps_by_tier]
+            if missing:
+                return (
+                    ("fee_schedule", "days", index, "caps_by_tier"),
+                    f"{day.session_kind.value} days price no tier {missing} although the "
+                    f"programme admits tiers {lowest}..3",
+                )
+    return None
+
+
+class QuotaDisease(FrozenModel):
+    """A disease formerly settled on a fixed quota (定额), matched by ICD-10 code prefix."""
+
+    code: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    quota: Money
+
+
+class QuotaList(Rule):
+    diseases: tuple[QuotaDisease, ...] = Field(min_length=1)
+
+
+class OrdinaryDailyFees(Rule):
+    """The ordinary-inpatient daily fees, by tier and category, that a quota was built on."""
+
+    by_tier: dict[Annotated[int, Field(ge=1, le=3)], dict[CategoryField, Money]] = Field(
+        min_length=1
+    )
+
+
+class FeeForServiceOrQuota(Rule):
+    """Fee-for-service (按服务项目); for a disease on ``quotas`` the hospital may choose
+    (``agency_method_choice: quota_minus_fees``) the former quota minus the difference of
+    the daily fees: Σ over treatment days of (ordinary daily fee − the day ward's allowed
+    amount of those categories that day), never below zero."""
+
+    kind: Literal["fee_for_service_or_quota"]
+    quotas: QuotaList
+    ordinary_daily_fees: OrdinaryDailyFees
+
+
 # --- header, clauses, catalogues ----------------------------------------------------------
 
 
@@ -133,7 +282,8 @@ EligibilityRule = Annotated[
     | DepartmentRequired
     | CatalogueMatch
     | FiledDiseases
-    | SessionRoute,
+    | SessionRoute
+    | SessionsRequired,
     Field(discriminator="kind"),
 ]
 
@@ -162,7 +312,7 @@ class NoTimeLimit(Rule):
     kind: Literal["none"]
 
 
-TimeLimitRule = Annotated[StayHours | NoTimeLimit, Field(discriminator="kind")]
+TimeLimitRule = Annotated[StayHours | NoTimeLimit | SessionsSameDay, Field(discriminator="kind")]
 
 
 # --- merge -----------------------------------------------------------------------------------
@@ -243,7 +393,7 @@ class PerBedDay(Rule):
     rate: Money | None = None
 
 
-AgencyRule = Annotated[AgencyLabel | PerBedDay, Field(discriminator="kind")]
+AgencyRule = Annotated[AgencyLabel | PerBedDay | FeeForServiceOrQuota, Field(discriminator="kind")]
 
 
 class PaymentRules(FrozenModel):
@@ -286,6 +436,10 @@ class ProgrammeRules(FrozenModel):
     merge: MergeRules
     conversion: ConversionRule
     payment: PaymentRules
+    between_sessions: BetweenSessions | None = None
+    """Absent: no rule on charges between sessions."""
+    fee_schedule: DailyFeeSchedule | None = None
+    """Absent: bed, nursing and consultation fees are taken as charged."""
 
 
 class RuleFile(FrozenModel):

@@ -1,0 +1,137 @@
+"""Daily fees of a day ward (按日收取的床位费、护理费、诊察费): by the kind of session on a
+treatment day, the schedule's categories are either not chargeable (e.g. 放疗不收取) or allowed
+up to a daily amount by hospital tier (元/人次/天), the excess disallowed.
+
+Several charges of one category on one day share the day's cap, allocated in canonical
+(at, id) order so that the result does not depend on the input order. A charge of these
+categories on a day with no session is disallowed: the schedule prices treatment days only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+
+from ..models.common import Category, SessionKind, local_date
+from ..models.episode import Charge, Episode
+from ..policy.loader import Policy
+from ..policy.schema import CappedPerDay, DailyFeeSchedule, FeeDayRule
+from .explain import cite, flag, read, step
+from .findings import Findings
+from .lines import ZERO, Placement, disallowed, included
+from .sessions import day_ward_sessions, in_day_ward
+
+STEP = "daily_fees"
+
+
+def fee_days(episode: Episode, schedule: DailyFeeSchedule) -> dict[dt.date, FeeDayRule | None]:
+    """Each treatment day of the day-ward part and the schedule rule that decides it (the
+    first whose session kind occurs that day), or ``None`` where no rule names its sessions."""
+    kinds: dict[dt.date, set[SessionKind]] = {}
+    for session in day_ward_sessions(episode):
+        kinds.setdefault(local_date(session.start), set()).add(session.kind)
+    return {
+        day: next((rule for rule in schedule.days if rule.session_kind in present), None)
+        for day, present in kinds.items()
+    }
+
+
+def place_daily_fees(
+    episode: Episode,
+    policy: Policy,
+    schedule: DailyFeeSchedule | None,
+    charges: Sequence[Charge],
+    placements: list[Placement],
+    findings: Findings,
+) -> list[Placement]:
+    """Apply the daily fee schedule to the day-ward charges of its categories."""
+    if schedule is None:
+        return placements
+    days = fee_days(episode, schedule)
+    tier = episode.institution.tier
+    result = list(placements)
+    used: dict[tuple[dt.date, Category], Decimal] = {}
+    capped: list[str] = []
+    order = sorted(
+        (
+            i
+            for i, (charge, placement) in enumerate(zip(charges, placements, strict=True))
+            if charge.category in schedule.categories and in_day_ward(episode, charge, placement)
+        ),
+        key=lambda i: (charges[i].at, charges[i].id),
+    )
+    for index in order:
+        charge = charges[index]
+        day = local_date(charge.at)
+        if day not in days:
+            result[index] = disallowed("FEE_NO_SESSION_DAY", cite(policy, schedule))
+            continue
+        rule = days[day]
+        if rule is None:
+            result[index] = disallowed("FEE_DAY_NOT_SCHEDULED", cite(policy, schedule))
+        elif not isinstance(rule, CappedPerDay):
+            result[index] = disallowed("FEE_NOT_CHARGEABLE", cite(policy, rule))
+        elif tier not in rule.caps_by_tier:
+            result[index] = disallowed("FEE_TIER_NOT_SCHEDULED", cite(policy, rule))
+        else:
+            key = (day, charge.category)
+            left = max(rule.caps_by_tier[tier][charge.category] - used.get(key, ZERO), ZERO)
+            allowed = min(charge.amount, left)
+            used[key] = used.get(key, ZERO) + allowed
+            if allowed < charge.amount:
+                capped.append(charge.id)
+            reason = "FEE_WITHIN_CAP" if allowed == charge.amount else "FEE_CAPPED"
+            result[index] = included(allowed, reason, cite(policy, rule))
+    _report(policy, schedule, days, tier, len(order), capped, findings)
+    return result
+
+
+def _report(
+    policy: Policy,
+    schedule: DailyFeeSchedule,
+    days: dict[dt.date, FeeDayRule | None],
+    tier: int,
+    judged: int,
+    capped: list[str],
+    findings: Findings,
+) -> None:
+    described = ", ".join(
+        f"{day} {rule.kind if rule is not None else 'unscheduled'}"
+        for day, rule in sorted(days.items())
+    )
+    parameters = [read("categories", [c.value for c in schedule.categories], schedule)]
+    for rule in schedule.days:
+        value: object = "not chargeable"
+        if isinstance(rule, CappedPerDay):
+            caps = rule.caps_by_tier.get(tier)
+            value = (
+                "no caps for this tier"
+                if caps is None
+                else [f"{c.value} {amount}" for c, amount in caps.items()]
+            )
+        parameters.append(read(f"{rule.session_kind.value} day (tier {tier})", value, rule))
+    findings.trace.append(
+        step(
+            policy,
+            STEP,
+            schedule.kind,
+            f"{judged} charge(s) of these categories judged over treatment days: "
+            f"{described or 'none'}; {len(capped)} capped",
+            schedule,
+            tuple(parameters),
+        )
+    )
+    if capped:
+        capped.sort()
+        findings.flags.append(
+            flag(
+                policy,
+                "FEE_OVER_DAILY_STANDARD",
+                "warning",
+                f"{len(capped)} charge(s) exceed the day ward's daily fee standard; the excess "
+                f"is disallowed: {', '.join(capped)}",
+                schedule,
+                tuple(capped),
+            )
+        )
