@@ -82,7 +82,12 @@ def decide_payment(
             )
         )
         return Payment.model_validate(
-            {**base, "agency": agency.kind, "agency_citation": cite(policy, agency)}
+            {
+                **base,
+                "agency": agency.kind,
+                "agency_citation": cite(policy, agency),
+                "basis": agency.basis,
+            }
         )
     return _per_bed_day(episode, policy, agency, base, findings)
 

@@ -233,6 +233,8 @@ class AgencyLabel(Rule):
     """Agency ↔ hospital by a method whose amount the agency's own grouper computes."""
 
     kind: Literal["drg", "dip_score", "value_based", "fee_for_service"]
+    basis: str | None = None
+    """What the payment counts toward, in the policy's words (e.g. an annual budget)."""
 
 
 class PerBedDay(Rule):
