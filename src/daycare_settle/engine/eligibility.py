@@ -10,6 +10,7 @@ from ..policy.schema import (
     CatalogueMatch,
     ConsentSigned,
     DepartmentRequired,
+    DiseaseMapped,
     EligibilityRule,
     FiledDiseases,
     MinTier,
@@ -97,6 +98,8 @@ def _check(
         failure = _filed_diseases(episode, policy, rule, findings)
     elif isinstance(rule, SessionRoute):
         failure = _session_route(episode, policy, rule, findings)
+    elif isinstance(rule, DiseaseMapped):
+        failure = _disease_mapped(episode, policy, rule, findings)
     return failure
 
 
@@ -225,4 +228,41 @@ def _session_route(
             (read("excluded_when_all", [r.value for r in rule.excluded_when_all], rule),),
         )
     )
+    return failure
+
+
+def _disease_mapped(
+    episode: Episode, policy: Policy, rule: DiseaseMapped, findings: Findings
+) -> tuple[str, str] | None:
+    """TCM pilot 二、（五）: the principal diagnosis, in TCD or ICD-10, maps to one disease of
+    the region's table (中西医编码映射); an unmapped or ambiguous code is refused."""
+    table = policy.disease_tables[rule.table]
+    match = table.lookup(episode.diagnoses)
+    failure = None if match.code is None else (match.code, match.message)
+    header = table.header
+    findings.trace.append(
+        step(
+            policy,
+            STEP,
+            rule.kind,
+            f"passed: {match.message}" if failure is None else _outcome(failure),
+            rule,
+            (
+                read("disease_table", f"{header.id} v{header.version}", rule),
+                read("disease_table_status", header.status, rule),
+                read("disease_table_sha256", table.sha256, rule),
+            ),
+        )
+    )
+    if header.status != "official":
+        findings.flags.append(
+            flag(
+                policy,
+                f"{header.status.upper()}_DISEASE_TABLE",
+                "info",
+                f"the disease was mapped and priced with the {header.status} table {header.id} "
+                f"({header.origin}); a deployment uses its own official table",
+                rule,
+            )
+        )
     return failure
