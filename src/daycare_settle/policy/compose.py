@@ -212,7 +212,7 @@ class _Composer:
             f"{dotted} conflicts with the frame {self.info.header.id} at "
             f"{self.frame.file}:{self.frame.line_of(fp)}: the frame gives {_short(f)}, the "
             f"region {_short(r)}. A region may add to its frame, not silently override it; "
-            f"to override, list {dotted!r} under 'overrides' with the reason",
+            f"to override, list {_enclosing(op)} under 'overrides' with the reason",
         )
 
     def check_all_used(self) -> None:
@@ -240,6 +240,14 @@ def _copy(source: YamlDocument, value: Any, sp: YamlPath, op: YamlPath, out: Yam
     if isinstance(value, list):
         return [_copy(source, v, (*sp, i), (*op, i), out) for i, v in enumerate(value)]
     return value
+
+
+def _enclosing(path: YamlPath) -> str:
+    dotted = ".".join(str(part) for part in path)
+    if len(path) < 2:
+        return repr(dotted)
+    parent = ".".join(str(part) for part in path[:-1])
+    return f"{dotted!r} (or an enclosing key such as {parent!r})"
 
 
 def _short(value: Any) -> str:
