@@ -86,6 +86,12 @@ def test_tcm_result_records_region_and_frame() -> None:
     assert frame.sha256 == hashlib.sha256(FRAME_FILE.read_bytes()).hexdigest()
 
 
+def test_tcm_scope_step_names_the_frame() -> None:
+    scope = next(s for s in run().trace if s.step == "scope")
+    assert "composed with frame tcm-pilot-2025-frame v2025.1" in scope.outcome
+    assert "overriding" not in scope.outcome
+
+
 def test_tcm_region_plugs_in_by_path() -> None:
     result = run(policy=str(REGION_FILE))
     assert result.status == "settled"

@@ -127,8 +127,12 @@ def test_explicit_override_is_allowed(tmp_path: Path) -> None:
         1,
     )
     text += "overrides:\n  programmes.tcm_day_care.time_limit: our day ward caps a course at 72 h\n"
-    rules = next(iter(load_policy_file(write(tmp_path, text)).rules.programmes.values()))
+    policy = load_policy_file(write(tmp_path, text))
+    rules = next(iter(policy.rules.programmes.values()))
     assert rules.time_limit.kind == "stay_hours"
+    assert policy.overrides == (
+        ("programmes.tcm_day_care.time_limit", "our day ward caps a course at 72 h"),
+    )
 
 
 def test_override_of_nothing_is_an_error(tmp_path: Path) -> None:

@@ -70,6 +70,8 @@ class Frame:
     header: FrameHeader
     file: str
     sha256: str
+    overrides: tuple[tuple[str, str], ...] = ()
+    """The region's explicit overrides of this frame: (dotted path, reason)."""
 
     @property
     def ref(self) -> PolicyRef:
@@ -100,8 +102,13 @@ def compose(region: YamlDocument) -> tuple[YamlDocument, Frame | None]:
         raise PolicyLoadError(str(frame_path), None, f"not UTF-8 text ({exc.reason})") from None
     frame_doc = read_yaml(text, str(frame_path))
     frame_file = _validate_frame(frame_doc)
-    frame = Frame(frame_file.frame, str(frame_path), hashlib.sha256(raw).hexdigest())
     overrides = _overrides(region)
+    frame = Frame(
+        frame_file.frame,
+        str(frame_path),
+        hashlib.sha256(raw).hexdigest(),
+        tuple(sorted(overrides.items())),
+    )
     context = f"region {region.file} composed with frame {frame.header.id} ({frame.file})"
     composer = _Composer(frame_doc, region, overrides, frame)
     composed = YamlDocument(file=region.file, data=None, context=context)

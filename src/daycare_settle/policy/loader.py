@@ -75,6 +75,8 @@ class Policy:
     disease_tables: Mapping[str, DiseaseTable] = field(default_factory=dict)
     frames: tuple[PolicyRef, ...] = ()
     """The frames this rule file composes with (``extends:``), with their hashes."""
+    overrides: tuple[tuple[str, str], ...] = ()
+    """Frame values the rule file overrides explicitly: (dotted path, reason)."""
 
     @property
     def id(self) -> str:
@@ -152,6 +154,7 @@ def _load_cached(path: str, _mtime_ns: int, _size: int) -> Policy:
         catalogues=catalogues,
         disease_tables=tables,
         frames=() if frame is None else (frame.ref,),
+        overrides=() if frame is None else frame.overrides,
     )
 
 
