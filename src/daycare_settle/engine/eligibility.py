@@ -3,13 +3,18 @@ session routes. Each failed check is a rejection with its own code and clause.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, get_args
+
 from ..models.common import local_date
 from ..models.episode import Code, Episode
+from ..models.settlement import ParameterRead
 from ..policy.loader import Catalogue, Policy, normalise_code
 from ..policy.schema import (
     CatalogueMatch,
     ConsentSigned,
     DepartmentRequired,
+    DiseaseMapped,
     EligibilityRule,
     FiledDiseases,
     MinTier,
@@ -23,84 +28,78 @@ from .findings import Findings
 STEP = "eligibility"
 
 
+Failure = tuple[str, str] | None
+"""A failed check as (code, message), or ``None`` when it passed."""
+
+
 def check_eligibility(
     episode: Episode, policy: Policy, rules: tuple[EligibilityRule, ...], findings: Findings
 ) -> None:
     """Run every eligibility rule of the programme; each failure is one rejection."""
     for rule in rules:
-        failure = _check(episode, policy, rule, findings)
-        if failure is None:
-            continue
-        code, message = failure
-        findings.rejections.append(reject(policy, code, message, rule))
+        check: Callable[[Episode, Policy, Any, Findings], Failure] = _CHECKS[type(rule)]
+        failure = check(episode, policy, rule, findings)
+        if failure is not None:
+            code, message = failure
+            findings.rejections.append(reject(policy, code, message, rule))
 
 
-def _check(
-    episode: Episode, policy: Policy, rule: EligibilityRule, findings: Findings
-) -> tuple[str, str] | None:
-    institution = episode.institution
-    failure: tuple[str, str] | None = None
-    if isinstance(rule, ProgrammeFiled):
-        if episode.programme not in institution.filed_programmes:
-            failure = (
-                "PROGRAMME_NOT_FILED",
-                f"institution {institution.id} has not filed {episode.programme.value}",
-            )
-        findings.trace.append(
-            step(
-                policy,
-                STEP,
-                rule.kind,
-                _outcome(failure),
-                rule,
-                (read("filed_programmes", [p.value for p in institution.filed_programmes], None),),
-            )
-        )
-    elif isinstance(rule, ConsentSigned):
-        if not episode.consent_signed:
-            failure = ("CONSENT_NOT_SIGNED", "no signed day-care informed-consent form")
-        findings.trace.append(step(policy, STEP, rule.kind, _outcome(failure), rule))
-    elif isinstance(rule, MinTier):
-        if institution.tier < rule.min_tier:
-            failure = (
-                "TIER_TOO_LOW",
-                f"institution tier {institution.tier} is below the required tier {rule.min_tier}",
-            )
-        findings.trace.append(
-            step(
-                policy,
-                STEP,
-                rule.kind,
-                _outcome(failure),
-                rule,
-                (read("min_tier", rule.min_tier, rule),),
-            )
-        )
-    elif isinstance(rule, DepartmentRequired):
-        if rule.department not in institution.departments:
-            failure = (
-                "DEPARTMENT_MISSING",
-                f"institution {institution.id} has no {rule.department!r} department",
-            )
-        findings.trace.append(
-            step(
-                policy,
-                STEP,
-                rule.kind,
-                _outcome(failure),
-                rule,
-                (read("department", rule.department, rule),),
-            )
-        )
-    elif isinstance(rule, CatalogueMatch):
-        failure = _catalogue_match(episode, policy, rule, findings)
-    elif isinstance(rule, FiledDiseases):
-        failure = _filed_diseases(episode, policy, rule, findings)
-    elif isinstance(rule, SessionRoute):
-        failure = _session_route(episode, policy, rule, findings)
-    elif isinstance(rule, SessionsRequired):
-        failure = _sessions_required(episode, policy, rule, findings)
+def _record(
+    policy: Policy,
+    rule: EligibilityRule,
+    failure: Failure,
+    findings: Findings,
+    *parameters: ParameterRead,
+) -> Failure:
+    findings.trace.append(step(policy, STEP, rule.kind, _outcome(failure), rule, parameters))
     return failure
+
+
+def _programme_filed(
+    episode: Episode, policy: Policy, rule: ProgrammeFiled, findings: Findings
+) -> Failure:
+    filed = episode.institution.filed_programmes
+    failure = None
+    if episode.programme not in filed:
+        failure = (
+            "PROGRAMME_NOT_FILED",
+            f"institution {episode.institution.id} has not filed {episode.programme.value}",
+        )
+    return _record(
+        policy, rule, failure, findings, read("filed_programmes", [p.value for p in filed], None)
+    )
+
+
+def _consent_signed(
+    episode: Episode, policy: Policy, rule: ConsentSigned, findings: Findings
+) -> Failure:
+    failure = None
+    if not episode.consent_signed:
+        failure = ("CONSENT_NOT_SIGNED", "no signed day-care informed-consent form")
+    return _record(policy, rule, failure, findings)
+
+
+def _min_tier(episode: Episode, policy: Policy, rule: MinTier, findings: Findings) -> Failure:
+    tier = episode.institution.tier
+    failure = None
+    if tier < rule.min_tier:
+        failure = (
+            "TIER_TOO_LOW",
+            f"institution tier {tier} is below the required tier {rule.min_tier}",
+        )
+    return _record(policy, rule, failure, findings, read("min_tier", rule.min_tier, rule))
+
+
+def _department(
+    episode: Episode, policy: Policy, rule: DepartmentRequired, findings: Findings
+) -> Failure:
+    failure = None
+    if rule.department not in episode.institution.departments:
+        failure = (
+            "DEPARTMENT_MISSING",
+            f"institution {episode.institution.id} has no {rule.department!r} department",
+        )
+    return _record(policy, rule, failure, findings, read("department", rule.department, rule))
 
 
 def _outcome(failure: tuple[str, str] | None) -> str:
@@ -117,7 +116,7 @@ def _targets(episode: Episode, target: str) -> tuple[Code, ...]:
 
 def _catalogue_match(
     episode: Episode, policy: Policy, rule: CatalogueMatch, findings: Findings
-) -> tuple[str, str] | None:
+) -> Failure:
     catalogue: Catalogue = policy.catalogues[rule.catalogue]
     codes = _targets(episode, rule.target)
     matched = [(code, entry) for code in codes if (entry := catalogue.match(code)) is not None]
@@ -165,7 +164,7 @@ def _catalogue_match(
 
 def _filed_diseases(
     episode: Episode, policy: Policy, rule: FiledDiseases, findings: Findings
-) -> tuple[str, str] | None:
+) -> Failure:
     filed = episode.institution.filed_diseases
     if filed is None:
         findings.trace.append(
@@ -203,7 +202,7 @@ def _filed_diseases(
 
 def _session_route(
     episode: Episode, policy: Policy, rule: SessionRoute, findings: Findings
-) -> tuple[str, str] | None:
+) -> Failure:
     sessions = [s for s in episode.sessions if s.kind is rule.session_kind]
     kind = rule.session_kind.value
     failure = None
@@ -233,7 +232,7 @@ def _session_route(
 
 def _sessions_required(
     episode: Episode, policy: Policy, rule: SessionsRequired, findings: Findings
-) -> tuple[str, str] | None:
+) -> Failure:
     kinds = [k.value for k in rule.session_kinds]
     failure = None
     other = sorted({s.kind.value for s in episode.sessions} - set(kinds))
@@ -258,3 +257,57 @@ def _sessions_required(
         )
     )
     return failure
+
+
+def _disease_mapped(
+    episode: Episode, policy: Policy, rule: DiseaseMapped, findings: Findings
+) -> Failure:
+    """TCM pilot 二、（五）: the principal diagnosis, in TCD or ICD-10, maps to one disease of
+    the region's table (中西医编码映射); an unmapped or ambiguous code is refused."""
+    table = policy.disease_tables[rule.table]
+    match = table.lookup(episode.diagnoses)
+    failure = None if match.code is None else (match.code, match.message)
+    header = table.header
+    findings.trace.append(
+        step(
+            policy,
+            STEP,
+            rule.kind,
+            f"passed: {match.message}" if failure is None else _outcome(failure),
+            rule,
+            (
+                read("disease_table", f"{header.id} v{header.version}", rule),
+                read("disease_table_status", header.status, rule),
+                read("disease_table_sha256", table.sha256, rule),
+            ),
+        )
+    )
+    if header.status != "official":
+        findings.flags.append(
+            flag(
+                policy,
+                f"{header.status.upper()}_DISEASE_TABLE",
+                "info",
+                f"the disease was mapped and priced with the {header.status} table {header.id} "
+                f"({header.origin}); a deployment uses its own official table",
+                rule,
+            )
+        )
+    return failure
+
+
+_CHECKS: dict[type[Any], Callable[[Episode, Policy, Any, Findings], Failure]] = {
+    ProgrammeFiled: _programme_filed,
+    ConsentSigned: _consent_signed,
+    MinTier: _min_tier,
+    DepartmentRequired: _department,
+    CatalogueMatch: _catalogue_match,
+    FiledDiseases: _filed_diseases,
+    SessionRoute: _session_route,
+    SessionsRequired: _sessions_required,
+    DiseaseMapped: _disease_mapped,
+}
+"""One check per eligibility kind."""
+
+if set(_CHECKS) != set(get_args(get_args(EligibilityRule)[0])):  # pragma: no cover
+    raise ImportError("every eligibility rule kind needs a check in engine/eligibility.py")

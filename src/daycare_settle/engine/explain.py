@@ -49,9 +49,13 @@ def step(
         rule=rule_name,
         outcome=outcome_text,
         citation=cite(policy, rule),
-        quote=None if clause is None else clause.quote,
+        quote=None if clause is None else _quote(clause.quote, clause.reading),
         parameters=parameters,
     )
+
+
+def _quote(quote: str, reading: str | None) -> str:
+    return quote if reading is None else f"{quote} [reading: {reading}]"
 
 
 def reject(policy: Policy, code: str, message: str, rule: Rule | None) -> RejectionReason:

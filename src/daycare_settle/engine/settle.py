@@ -95,7 +95,8 @@ def settle_episode(episode: Episode, policy: Policy) -> Settlement:
             policy,
             "scope",
             episode.programme.value,
-            f"programme {episode.programme.value} is covered by {policy.rules.policy.document}",
+            f"programme {episode.programme.value} is covered by {policy.rules.policy.document}"
+            + _composition_text(policy),
             rules.scope,
         )
     )
@@ -129,6 +130,17 @@ def settle_episode(episode: Episode, policy: Policy) -> Settlement:
         flags=tuple(findings.flags),
         trace=tuple(findings.trace),
     )
+
+
+def _composition_text(policy: Policy) -> str:
+    """The frames a composed rule file builds on and what it overrides, for the trace."""
+    if not policy.frames:
+        return ""
+    frames = ", ".join(f"{f.id} v{f.version}" for f in policy.frames)
+    text = f", composed with frame {frames}"
+    if policy.overrides:
+        text += "; overriding " + "; ".join(f"{path} ({why})" for path, why in policy.overrides)
+    return text
 
 
 def _place_charges(

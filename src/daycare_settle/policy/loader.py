@@ -12,26 +12,28 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import Any
 
 from ..errors import PolicyLoadError
 from ..models.common import CodeSystem, Programme
 from ..models.episode import Code
 from ..models.settlement import Citation, PolicyRef
+from .compose import compose
+from .disease_table import DiseaseTable
 from .schema import (
     CatalogueEntry,
     CatalogueFile,
     CatalogueHeader,
     Clause,
+    DiseaseMapped,
+    DiseaseTableFile,
+    PerDisease,
     ProgrammeRules,
     RuleFile,
     fee_schedule_gaps,
 )
+from .validation import validate_document
 from .yaml_source import YamlDocument, read_yaml
-
-M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,11 @@ class Policy:
     file: str
     sha256: str
     catalogues: Mapping[str, Catalogue] = field(default_factory=dict)
+    disease_tables: Mapping[str, DiseaseTable] = field(default_factory=dict)
+    frames: tuple[PolicyRef, ...] = ()
+    """The frames this rule file composes with (``extends:``), with their hashes."""
+    overrides: tuple[tuple[str, str], ...] = ()
+    """Frame values the rule file overrides explicitly: (dotted path, reason)."""
 
     @property
     def id(self) -> str:
@@ -80,7 +87,11 @@ class Policy:
     def ref(self) -> PolicyRef:
         header = self.rules.policy
         return PolicyRef(
-            id=header.id, document=header.document, version=header.version, sha256=self.sha256
+            id=header.id,
+            document=header.document,
+            version=header.version,
+            sha256=self.sha256,
+            frames=self.frames,
         )
 
     def in_force_on(self, day: dt.date) -> bool:
@@ -123,16 +134,29 @@ def load_policy_file(path: str | Path) -> Policy:
 @lru_cache(maxsize=128)
 def _load_cached(path: str, _mtime_ns: int, _size: int) -> Policy:
     raw = _read_bytes(Path(path))
-    document = read_yaml(_decode(raw, path), path)
+    document, frame = compose(read_yaml(_decode(raw, path), path))
     rules = validate_document(document, RuleFile)
     _check_references(document, rules)
     _check_fee_schedules(document, rules)
-    catalogues = {
-        key: _load_catalogue(key, Path(path).parent / ref.file, document, ("catalogues", key))
-        for key, ref in rules.catalogues.items()
-    }
+    catalogues: dict[str, Catalogue] = {}
+    tables: dict[str, DiseaseTable] = {}
+    for key, ref in rules.catalogues.items():
+        loc = ("catalogues", key, "file")
+        file = Path(document.file_of(loc)).parent / ref.file
+        loaded = _load_catalogue(key, file, document, loc)
+        if isinstance(loaded, DiseaseTable):
+            tables[key] = loaded
+        else:
+            catalogues[key] = loaded
+    _check_kinds(document, rules, catalogues, tables)
     return Policy(
-        rules=rules, file=path, sha256=hashlib.sha256(raw).hexdigest(), catalogues=catalogues
+        rules=rules,
+        file=path,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        catalogues=catalogues,
+        disease_tables=tables,
+        frames=() if frame is None else (frame.ref,),
+        overrides=() if frame is None else frame.overrides,
     )
 
 
@@ -148,39 +172,6 @@ def _decode(raw: bytes, path: str) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PolicyLoadError(path, None, f"not UTF-8 text ({exc.reason})") from None
-
-
-def validate_document(document: YamlDocument, model: type[M]) -> M:
-    """Validate plain YAML data against a schema model; errors carry file:line."""
-    if not isinstance(document.data, dict):
-        raise PolicyLoadError(document.file, 1, "the file must hold a mapping at the top level")
-    try:
-        return model.model_validate(document.data)
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        first = errors[0]
-        described = [f"{_loc_text(e['loc'])}: {_message(e)}" for e in errors[:1]]
-        described += [
-            f"line {document.line_of(e['loc'])}: {_loc_text(e['loc'])}: {_message(e)}"
-            for e in errors[1:10]
-        ]
-        more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
-        raise document.error(first["loc"], "; ".join(described) + more) from None
-
-
-def _loc_text(loc: tuple[Any, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top level)"
-
-
-def _message(error: Any) -> str:
-    if error["type"] == "extra_forbidden":
-        return "unknown key"
-    if error["type"] == "missing":
-        return "required key is missing"
-    return str(error["msg"])
 
 
 def _walk(
@@ -210,6 +201,68 @@ def _check_references(document: YamlDocument, rules: RuleFile) -> None:
             raise document.error(
                 (*path, "catalogue"), f"catalogue {catalogue!r} is not declared in 'catalogues'"
             )
+        table = node.get("table")
+        if node.get("kind") in ("disease_mapped", "per_disease") and table not in rules.catalogues:
+            raise document.error(
+                (*path, "table"), f"disease table {table!r} is not declared in 'catalogues'"
+            )
+
+
+def _check_kinds(
+    document: YamlDocument,
+    rules: RuleFile,
+    catalogues: Mapping[str, Catalogue],
+    tables: Mapping[str, DiseaseTable],
+) -> None:
+    """Code catalogues and disease tables are used where their kind fits; every row of a
+    table paid ``per_disease`` cites a reference its category allows, and per-bed-day rows
+    have a bed-day count."""
+    for name, programme in rules.programmes.items():
+        at = ("programmes", name.value)
+        for index, rule in enumerate(programme.eligibility):
+            if isinstance(rule, DiseaseMapped) and rule.table not in tables:
+                raise document.error(
+                    (*at, "eligibility", index, "table"),
+                    f"{rule.table!r} is a code catalogue, not a disease table",
+                )
+            catalogue = getattr(rule, "catalogue", None)
+            if catalogue is not None and catalogue not in catalogues:
+                raise document.error(
+                    (*at, "eligibility", index, "catalogue"),
+                    f"{catalogue!r} is a disease table, not a code catalogue",
+                )
+        agency = programme.payment.agency
+        if isinstance(agency, PerDisease):
+            _check_table_rows(document, (*at, "payment", "agency"), agency, tables)
+
+
+def _check_table_rows(
+    document: YamlDocument,
+    at: tuple[str | int, ...],
+    rule: PerDisease,
+    tables: Mapping[str, DiseaseTable],
+) -> None:
+    table = tables.get(rule.table)
+    if table is None:
+        raise document.error((*at, "table"), f"{rule.table!r} is not a disease table")
+    for row in table.rows:
+        where = f"{table.file}: disease {row.name!r} ({row.tcd} / {row.icd10})"
+        allowed = rule.references.get(row.category)
+        if allowed is None:
+            raise document.error(
+                (*at, "references"),
+                f"{where} is of category {row.category!r}, which 'references' does not admit",
+            )
+        if row.reference is not None and row.reference.basis not in allowed:
+            raise document.error(
+                (*at, "references", row.category),
+                f"{where} references {row.reference.basis!r}; a {row.category} disease may "
+                f"reference only {', '.join(allowed)}",
+            )
+        if row.method == "per_bed_day" and rule.bed_days is None:
+            raise document.error(
+                at, f"{where} is paid per bed-day, but the rule gives no 'bed_days' count"
+            )
 
 
 def _check_fee_schedules(document: YamlDocument, rules: RuleFile) -> None:
@@ -223,16 +276,18 @@ def _check_fee_schedules(document: YamlDocument, rules: RuleFile) -> None:
 
 def _load_catalogue(
     key: str, path: Path, owner: YamlDocument, loc: tuple[str | int, ...]
-) -> Catalogue:
+) -> Catalogue | DiseaseTable:
+    """A code catalogue (``catalogue:`` + ``entries:``) or a disease table
+    (``disease_table:`` + ``diseases:``), by its top-level key."""
     if not path.is_file():
-        raise owner.error((*loc, "file"), f"catalogue file {str(path)!r} does not exist")
+        raise owner.error(loc, f"catalogue file {str(path)!r} does not exist")
     raw = _read_bytes(path)
     document = read_yaml(_decode(raw, str(path)), str(path))
+    digest = hashlib.sha256(raw).hexdigest()
+    if isinstance(document.data, dict) and "disease_table" in document.data:
+        table = validate_document(document, DiseaseTableFile)
+        return DiseaseTable(key, table.disease_table, str(path), digest, table.diseases)
     parsed = validate_document(document, CatalogueFile)
     return Catalogue(
-        key=key,
-        header=parsed.catalogue,
-        file=str(path),
-        sha256=hashlib.sha256(raw).hexdigest(),
-        entries=parsed.entries,
+        key=key, header=parsed.catalogue, file=str(path), sha256=digest, entries=parsed.entries
     )

@@ -1,8 +1,9 @@
 """The registry: policy ids → rule files → the version in force on a date.
 
 Rule files live in ``rules/<city>/*.yaml`` (installed inside the package as
-``daycare_settle/rules``). A file is a rule file when its top-level key is ``policy``;
-catalogue files beside it are read through the rule file that declares them.
+``daycare_settle/rules``). A file is a rule file when it has a top-level ``policy`` key;
+catalogue files beside it are read through the rule file that declares them, and frame
+files (``rules/national/``, top-level ``frame``) through the region files that extend them.
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ def rules_root() -> Path:
 
 
 def _is_rule_file(path: Path) -> bool:
+    """A rule file has a top-level ``policy:`` key (a region file may open with
+    ``extends:``); frames (``frame:``) and catalogues are read through the files using them."""
     with path.open("rb") as handle:
         for raw in handle:
             line = raw.decode("utf-8", "replace").rstrip()
-            if line and not line.startswith(("#", "---")):
-                return line.startswith("policy:")
+            if line.startswith("policy:"):
+                return True
     return False
 
 

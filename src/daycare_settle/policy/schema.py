@@ -216,12 +216,85 @@ class Clause(FrozenModel):
     quote: str = Field(min_length=1)
     document: str | None = None
     """The document number, where it is not the policy's own (e.g. a national rule)."""
+    reading: str | None = None
+    """A corrected reading where the published wording is damaged (the quote stays verbatim)."""
 
 
 class CatalogueRef(Rule):
     """A catalogue data file, relative to the rule file."""
 
     file: str = Field(min_length=1)
+
+
+# --- disease payment tables (pay by disease, 按病种付费; TCM pilot 2025) ----------------------
+# A disease table maps each disease between TCD (中医病证分类与代码) and ICD-10 and gives its
+# payment: category, method (per disease or per bed-day), standard, pre-pilot standard and the
+# standard it references. Rules name a table declared under ``catalogues``.
+
+DiseaseCategory = Literal["internal", "surgical", "rehabilitation"]
+ReferenceBasis = Literal["western_drg_dip", "western_conservative_drg_dip", "historical_cost"]
+
+
+class DiseaseMapped(Rule):
+    """The principal diagnosis (TCD or ICD-10) maps to exactly one disease of ``table``
+    through its TCD↔ICD-10 mapping (中西医编码映射)."""
+
+    kind: Literal["disease_mapped"]
+    table: Identifier
+
+
+class BedDayCount(Rule):
+    """How bed-days are counted for a disease paid per bed-day."""
+
+    kind: Literal["bed_days"]
+    count: Literal["session_days", "calendar_days"]
+
+
+class PerDisease(Rule):
+    """Agency pays the standard of the episode's disease row in ``table``: per case, or per
+    bed-day for rows whose method is ``per_bed_day``. With ``floor``, a standard below the
+    row's pre-pilot standard is raised to it. ``references`` lists, per disease category,
+    the reference standards a row may cite (checked at load)."""
+
+    kind: Literal["per_disease"]
+    table: Identifier
+    floor: Literal["pre_pilot_standard"] | None = None
+    references: dict[DiseaseCategory, tuple[ReferenceBasis, ...]] = Field(min_length=1)
+    bed_days: BedDayCount | None = None
+
+
+class DiseaseTableHeader(FrozenModel):
+    id: Identifier
+    title: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    status: Literal["official", "starter", "illustrative"]
+    origin: str = Field(min_length=1)
+
+
+class DiseaseReference(FrozenModel):
+    """The standard a row's standard was set against (e.g. a western DRG/DIP group)."""
+
+    basis: ReferenceBasis
+    group: str | None = None
+    amount: Money | None = None
+
+
+class DiseaseRow(FrozenModel):
+    """One disease: its TCD and ICD-10 codes (matched by prefix) and its payment."""
+
+    name: str = Field(min_length=1)
+    tcd: str = Field(min_length=1, pattern=r"^\S+$")
+    icd10: str = Field(min_length=1, pattern=r"^\S+$")
+    category: DiseaseCategory
+    method: Literal["per_disease", "per_bed_day"]
+    standard: Money
+    pre_pilot_standard: Money
+    reference: DiseaseReference | None = None
+
+
+class DiseaseTableFile(FrozenModel):
+    disease_table: DiseaseTableHeader
+    diseases: tuple[DiseaseRow, ...] = Field(min_length=1)
 
 
 # --- eligibility -----------------------------------------------------------------------------
@@ -283,7 +356,8 @@ EligibilityRule = Annotated[
     | CatalogueMatch
     | FiledDiseases
     | SessionRoute
-    | SessionsRequired,
+    | SessionsRequired
+    | DiseaseMapped,
     Field(discriminator="kind"),
 ]
 
@@ -383,6 +457,8 @@ class AgencyLabel(Rule):
     """Agency ↔ hospital by a method whose amount the agency's own grouper computes."""
 
     kind: Literal["drg", "dip_score", "value_based", "fee_for_service"]
+    basis: str | None = None
+    """What the payment counts toward, in the policy's words (e.g. an annual budget)."""
 
 
 class PerBedDay(Rule):
@@ -393,7 +469,9 @@ class PerBedDay(Rule):
     rate: Money | None = None
 
 
-AgencyRule = Annotated[AgencyLabel | PerBedDay | FeeForServiceOrQuota, Field(discriminator="kind")]
+AgencyRule = Annotated[
+    AgencyLabel | PerBedDay | FeeForServiceOrQuota | PerDisease, Field(discriminator="kind")
+]
 
 
 class PaymentRules(FrozenModel):

@@ -30,24 +30,45 @@ _STANDARD_TAGS = {
 
 @dataclass
 class YamlDocument:
-    """Plain data read from one file, with the line of every path in it."""
+    """Plain data read from one file, with the line of every path in it.
+
+    A document composed from several files (a region file on its frame) also records,
+    in ``files``, the file each path came from, and a ``context`` naming the sources that
+    every error message carries.
+    """
 
     file: str
     data: Any
     lines: dict[Path, int] = field(default_factory=dict)
+    files: dict[Path, str] = field(default_factory=dict)
+    context: str | None = None
 
-    def line_of(self, loc: tuple[str | int, ...]) -> int | None:
-        """The line of the deepest known path along ``loc`` (a pydantic error location;
-        elements that are not keys of the file, such as union tags, are skipped)."""
+    def _deepest(self, loc: tuple[str | int, ...]) -> Path:
         path: Path = ()
         for element in loc:
             candidate = (*path, element)
             if candidate in self.lines:
                 path = candidate
-        return self.lines.get(path)
+        return path
+
+    def line_of(self, loc: tuple[str | int, ...]) -> int | None:
+        """The line of the deepest known path along ``loc`` (a pydantic error location;
+        elements that are not keys of the file, such as union tags, are skipped)."""
+        return self.lines.get(self._deepest(loc))
+
+    def file_of(self, loc: tuple[str | int, ...]) -> str:
+        """The file the deepest known path along ``loc`` came from."""
+        return self.files.get(self._deepest(loc), self.file)
+
+    def where(self, loc: tuple[str | int, ...]) -> str:
+        """``line N``, or ``file:N`` where the path came from another file."""
+        file, line = self.file_of(loc), self.line_of(loc)
+        return f"line {line}" if file == self.file else f"{file}:{line}"
 
     def error(self, loc: tuple[str | int, ...], message: str) -> PolicyLoadError:
-        return PolicyLoadError(self.file, self.line_of(loc), message)
+        if self.context:
+            message = f"{message} [{self.context}]"
+        return PolicyLoadError(self.file_of(loc), self.line_of(loc), message)
 
 
 def read_yaml(text: str, file: str) -> YamlDocument:
