@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import pairwise
-from typing import Annotated
+from typing import Annotated, TypeVar
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from .common import (
     CategoryField,
@@ -26,6 +26,15 @@ from .common import (
 )
 
 NonEmptyStr = Annotated[str, Field(min_length=1, max_length=200)]
+T = TypeVar("T")
+
+
+def _non_empty(items: tuple[T, ...]) -> tuple[T, ...]:
+    # An after-validator rather than ``min_length``: it runs only when every item is
+    # valid, so one bad charge is reported once, not also as "too few charges".
+    if not items:
+        raise ValueError("must list at least one item")
+    return items
 
 
 class Institution(FrozenModel):
@@ -104,14 +113,14 @@ class Episode(FrozenModel):
     patient: Patient
     consent_signed: Annotated[bool, Field(strict=True)]
     extension_reason: NonEmptyStr | None = None
-    diagnoses: Annotated[tuple[Code, ...], Field(min_length=1)]
+    diagnoses: Annotated[tuple[Code, ...], AfterValidator(_non_empty)]
     procedures: tuple[Code, ...] = ()
     sessions: tuple[Session, ...] = ()
     conversion: Conversion | None = None
     clinical_pathway: ClinicalPathway | None = None
     agency_method_choice: NonEmptyStr | None = None
     """A hospital's choice among agency methods where a policy allows one (e.g. a quota)."""
-    charges: Annotated[tuple[Charge, ...], Field(min_length=1)]
+    charges: Annotated[tuple[Charge, ...], AfterValidator(_non_empty)]
 
     @model_validator(mode="after")
     def _consistent(self) -> Episode:
