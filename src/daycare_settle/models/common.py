@@ -104,8 +104,15 @@ ends that counting days and windows around them never leaves the representable r
 
 def _to_aware(value: object) -> dt.datetime:
     if isinstance(value, str):
+        text = value.strip()
         try:
-            value = dt.datetime.fromisoformat(value.strip())
+            dt.date.fromisoformat(text)
+        except ValueError:
+            pass  # not a bare date: read it as a date-time below
+        else:
+            raise ValueError(f"{text!r} is a bare date; a date-time is required")
+        try:
+            value = dt.datetime.fromisoformat(text)
         except ValueError:
             raise ValueError(f"{value!r} is not an ISO 8601 date-time") from None
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
