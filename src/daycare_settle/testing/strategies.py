@@ -551,19 +551,19 @@ _DEFECTS: dict[str, tuple[str, Callable[[dict[str, Any]], None]]] = {
     "not a time": ("discharged_at", lambda e: e.update(discharged_at="tomorrow")),
     "empty charges": ("charges", lambda e: e.update(charges=[])),
     "duplicate charge id": (
-        "",
+        "charges[",
         lambda e: e["charges"].append({**e["charges"][0]}),
     ),
     "discharge before admission": (
-        "",
+        "discharged_at",
         lambda e: e.update(discharged_at="2000-01-01T00:00:00+08:00"),
     ),
     "conversion before admission": (
-        "",
+        "conversion.at",
         lambda e: e.update(conversion={"at": "2000-01-01T00:00:00+08:00", "ward": "w"}),
     ),
     "overlapping sessions": (
-        "",
+        "sessions[",
         lambda e: e.update(
             sessions=[
                 {"start": e["admitted_at"], "end": e["discharged_at"], "kind": "surgery"},
