@@ -218,3 +218,12 @@ def test_input_is_not_mutated_and_results_are_frozen() -> None:
         result.status = "rejected"  # type: ignore[misc]
     with pytest.raises(ValueError, match="frozen"):
         result.lines[0].allowed_amount = Decimal(0)  # type: ignore[misc]
+
+
+def test_a_key_given_twice_in_json_is_refused() -> None:
+    text = json.dumps(episode()).replace(
+        '"consent_signed": true', '"consent_signed": true, "consent_signed": false'
+    )
+    path, message = only(text)
+    assert path == ""
+    assert "key 'consent_signed' is given twice" in message

@@ -65,8 +65,21 @@ def _load_json(text: str | bytes) -> Any:
     def refuse_constant(name: str) -> Any:
         raise ValueError(f"{name} is not a number JSON allows")
 
+    def refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in result:  # json.loads would keep the last silently
+                raise ValueError(f"key {key!r} is given twice in one object")
+            result[key] = value
+        return result
+
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=refuse_constant)
+        return json.loads(
+            text,
+            parse_float=Decimal,
+            parse_constant=refuse_constant,
+            object_pairs_hook=refuse_duplicates,
+        )
     except (ValueError, RecursionError) as exc:
         raise InvalidEpisode([FieldProblem("", f"malformed JSON: {exc}")]) from None
 

@@ -130,7 +130,7 @@ _MOMENT: TypeAdapter[dt.datetime] = TypeAdapter(LocalDateTime)
 
 def check_time_limit_boundaries(policy: Policy, episode: dict[str, Any]) -> None:
     """For a stay-hours limit, the outcome depends on the stay's length only through the
-    thresholds: exactly at the limit it is within, one second more is extended (with a
+    thresholds: exactly at the limit it is within, a microsecond more is extended (with a
     reason, up to the ceiling) or exceeded; lengths in the same band settle alike."""
     rules = policy.programme(Programme(episode["programme"]))
     if rules is None or "conversion" in episode or not isinstance(rules.time_limit, StayHours):
@@ -141,41 +141,59 @@ def check_time_limit_boundaries(policy: Policy, episode: dict[str, Any]) -> None
         [_moment(c["at"]) for c in episode["charges"] if c["setting"] == "day_care"]
         + [_moment(s["end"]) for s in episode.get("sessions", [])]
     )
-    floor = int((latest - admitted).total_seconds())
-    limit = rule.limit_hours * 3600
-    ceiling = None if rule.extended_limit_hours is None else rule.extended_limit_hours * 3600
+    tick = dt.timedelta(microseconds=1)
+    limit = dt.timedelta(hours=rule.limit_hours)
+    ceiling = None
+    if rule.extended_limit_hours is not None:
+        ceiling = dt.timedelta(hours=rule.extended_limit_hours)
     reason = episode.get("extension_reason")
-    points = [limit, limit + 1]
+    floor = max(latest - admitted, tick)
+    points = {floor, limit, limit + tick, limit + dt.timedelta(seconds=1)}
     if ceiling is not None:
-        points += [ceiling, ceiling + 1]
-    points = sorted({p for p in points if p >= floor} | {max(floor, 1)})
+        points |= {ceiling, ceiling + tick}
 
-    def band(seconds: int) -> TimeLimitStatus:
-        if seconds <= limit:
+    def band(span: dt.timedelta) -> TimeLimitStatus:
+        if span <= limit:
             return TimeLimitStatus.WITHIN
-        if ceiling is not None and reason is not None and seconds <= ceiling:
+        if ceiling is not None and reason is not None and span <= ceiling:
             return TimeLimitStatus.EXTENDED
         return TimeLimitStatus.EXCEEDED
 
     seen: dict[TimeLimitStatus, tuple[str, tuple[str, ...]]] = {}
-    for seconds in points:
-        moved = {**episode, "discharged_at": (admitted + dt.timedelta(seconds=seconds)).isoformat()}
+    for span in sorted(p for p in points if p >= floor):
+        moved = {**episode, "discharged_at": (admitted + span).isoformat()}
         moved.pop("clinical_pathway", None)
         moved["charges"] = [c for c in episode["charges"] if c["setting"] != "post_discharge"]
         result = settle(moved, policy)
-        expected = band(seconds)
+        expected = band(span)
         assert result.time_limit.status is expected, (
-            f"a stay of {seconds} s is {result.time_limit.status.value}, expected "
+            f"a stay of {span} is {result.time_limit.status.value}, expected "
             f"{expected.value} (limit {rule.limit_hours} h, ceiling {rule.extended_limit_hours})"
         )
         outcome = (result.status, tuple(r.code for r in result.rejection_reasons))
         if expected in seen:
             assert seen[expected] == outcome, f"two stays in band {expected.value} settle apart"
         seen[expected] = outcome
-        if expected is TimeLimitStatus.EXCEEDED:
-            assert "TIME_LIMIT_EXCEEDED" in outcome[1]
-        else:
-            assert "TIME_LIMIT_EXCEEDED" not in outcome[1]
+        exceeded = "TIME_LIMIT_EXCEEDED" in outcome[1]
+        assert exceeded == (expected is TimeLimitStatus.EXCEEDED), (
+            f"a stay of {span} ({expected.value}) gives rejections {outcome[1]}"
+        )
+
+
+def check_merge_sides(result: Settlement, episode: dict[str, Any]) -> None:
+    """An outside charge merges only from its own side of the stay: an outpatient charge
+    dated before admission, a post-discharge charge dated at or after discharge."""
+    admitted, discharged = _moment(episode["admitted_at"]), _moment(episode["discharged_at"])
+    for charge, line in zip(episode["charges"], result.lines, strict=True):
+        if line.disposition is not Disposition.INCLUDED:
+            continue
+        at = _moment(charge["at"])
+        if charge["setting"] == "outpatient":
+            assert at < admitted, f"{line.charge_id}: outpatient charge in the stay merged"
+        elif charge["setting"] == "post_discharge":
+            assert at >= discharged, (
+                f"{line.charge_id}: post-discharge charge before discharge merged"
+            )
 
 
 def check_conversion_dominance(policy: Policy, episode: dict[str, Any]) -> None:
@@ -229,6 +247,7 @@ def check_episode(policy: Policy, episode: dict[str, Any], order: list[int]) -> 
     """Every per-episode invariant on one episode; returns its settlement."""
     result = settle(episode, policy)
     check_conservation(result, episode)
+    check_merge_sides(result, episode)
     check_determinism(policy, episode, order)
     for extra in extra_charges(episode):
         check_monotone_merge(policy, episode, extra)
@@ -255,6 +274,7 @@ def check_policy_invariants(
     chosen = [Programme(p) for p in (programmes or compiled.rules.programmes)]
     for programme in chosen:
         drawn = st.one_of(
+            episodes(compiled, programme),
             episodes(compiled, programme, stay="any", conversion=None),
             episodes(compiled, programme, stay="any", conversion=None, eligible=False),
         )

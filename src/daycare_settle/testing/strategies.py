@@ -63,6 +63,7 @@ HOSPITAL = "H-KIT-001"
 OTHER_HOSPITAL = "H-KIT-OTHER"
 HOUR = 3600
 DAY = 24 * HOUR
+US = 1_000_000  # microseconds in a second
 
 _SESSION_KIND = {
     Programme.DAY_SURGERY: SessionKind.SURGERY,
@@ -252,33 +253,37 @@ class _Plan:
             raise UnsupportedRule(f"agency rule kind {_kind(agency)!r} is not known to the kit")
 
     def _durations(self, stay: Stay) -> st.SearchStrategy[tuple[int, str | None]]:
-        """(seconds of day care, extension reason) for the chosen stay lengths."""
+        """(microseconds of day care, extension reason) for the chosen stay lengths: whole
+        seconds mostly, and a microsecond or half a second either side of each threshold."""
         rule = self.rules.time_limit
         if isinstance(rule, NoTimeLimit):
-            return st.tuples(st.integers(HOUR, 14 * DAY), st.none())
+            return st.tuples(st.integers(HOUR, 14 * DAY).map(lambda s: s * US), st.none())
         if not isinstance(rule, StayHours):
             raise UnsupportedRule(f"time-limit rule kind {_kind(rule)!r} is not known to the kit")
-        limit = rule.limit_hours * HOUR
-        ceiling = None if rule.extended_limit_hours is None else rule.extended_limit_hours * HOUR
+        limit = rule.limit_hours * HOUR * US
+        ceiling = None
+        if rule.extended_limit_hours is not None:
+            ceiling = rule.extended_limit_hours * HOUR * US
         reasons = st.sampled_from(["condition required observation", "延期观察"])
-        near = st.integers(-120, 120)
-        within = st.tuples(
-            st.one_of(st.integers(HOUR, limit), near.map(lambda d: min(limit, limit + d))),
-            st.one_of(st.none(), reasons),
-        )
+        nudges = st.sampled_from([1, US // 2, US, 120 * US])
+
+        def around(low: int, high: int) -> st.SearchStrategy[int]:
+            """Whole seconds in [low, high], or just inside either end."""
+            whole = st.integers(-(-low // US), high // US).map(lambda s: s * US)
+            return st.one_of(
+                whole,
+                nudges.map(lambda d: max(low, high - d + 1)),
+                nudges.map(lambda d: min(high, low + d - 1)),
+            )
+
+        within = st.tuples(around(HOUR * US, limit), st.one_of(st.none(), reasons))
         pieces = {"within": within}
         if ceiling is not None:
-            pieces["extended"] = st.tuples(
-                st.one_of(
-                    st.integers(limit + 1, ceiling),
-                    st.sampled_from([limit + 1, ceiling]),
-                ),
-                reasons,
-            )
+            pieces["extended"] = st.tuples(around(limit + 1, ceiling), reasons)
         top = ceiling or limit
         pieces["exceeded"] = st.one_of(
-            st.tuples(st.integers(top + 1, top + 2 * DAY), st.one_of(st.none(), reasons)),
-            st.tuples(st.integers(limit + 1, top + 2 * DAY), st.none()),
+            st.tuples(around(top + 1, top + 2 * DAY * US), st.one_of(st.none(), reasons)),
+            st.tuples(around(limit + 1, top + 2 * DAY * US), st.none()),
         )
         chosen = {
             "within": ["within"],
@@ -353,8 +358,9 @@ def _draw(
     def when(moment: dt.datetime) -> str:
         return _render(moment, draw(style))
 
-    seconds, reason = draw(plan.durations)
-    day_care_end = admitted + dt.timedelta(seconds=seconds)
+    micro, reason = draw(plan.durations)
+    seconds = micro // US
+    day_care_end = admitted + dt.timedelta(microseconds=micro)
     converts = draw(st.booleans()) if conversion is None else conversion
     moved: dt.datetime | None = None
     discharged = day_care_end
@@ -446,6 +452,12 @@ def _outside_charges(
                 days=draw(st.integers(0, days + 2)), minutes=draw(st.integers(1, 1439))
             )
             add(admitted - back, "outpatient", **_origin(draw))
+    if (pre or post) and draw(st.integers(0, 4)) == 0:  # misdated but valid: never merges
+        inside = dt.timedelta(
+            seconds=draw(st.integers(0, int((discharged - admitted).total_seconds())))
+        )
+        setting = draw(st.sampled_from(["outpatient", "post_discharge"]))
+        add(admitted + inside, setting, related=True)
     if post:
         days = plan.window_days("post_discharge")
         if plan.pathway("post_discharge") and draw(st.booleans()):
