@@ -102,14 +102,18 @@ LATEST = dt.datetime(3000, 1, 1, tzinfo=SHANGHAI)
 ends that counting days and windows around them never leaves the representable range."""
 
 
+def _is_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _to_aware(value: object) -> dt.datetime:
     if isinstance(value, str):
         text = value.strip()
-        try:
-            dt.date.fromisoformat(text)
-        except ValueError:
-            pass  # not a bare date: read it as a date-time below
-        else:
+        if len(text) <= len("2025-03-10") and _is_date(text):  # the longest bare date
             raise ValueError(f"{text!r} is a bare date; a date-time is required")
         try:
             value = dt.datetime.fromisoformat(text)
@@ -121,7 +125,7 @@ def _to_aware(value: object) -> dt.datetime:
         raise ValueError(f"an ISO 8601 date-time string is required, not {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
         value = value.replace(tzinfo=SHANGHAI)
-    if not EARLIEST <= value < LATEST:
+    if not EARLIEST.year < value.year < LATEST.year - 1 and not EARLIEST <= value < LATEST:
         raise ValueError("a date-time must lie in the years 1900-2999")
     return value
 
