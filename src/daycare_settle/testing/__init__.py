@@ -12,6 +12,13 @@ Needs Hypothesis (``pip install "daycare_settle[testing]"``)::
 See ``docs/testing-your-policy.md``.
 """
 
+try:
+    import hypothesis  # noqa: F401
+except ImportError as exc:  # pragma: no cover - depends on the installation
+    raise ImportError(
+        'daycare_settle.testing needs Hypothesis: pip install "daycare_settle[testing]"'
+    ) from exc
+
 from .invariants import (
     check_conservation,
     check_conversion_dominance,
