@@ -32,7 +32,19 @@ json_values = st.recursive(
     | st.integers(-(10**20), 10**20)
     | st.floats()
     | st.text(max_size=20)
-    | st.sampled_from(["", "-0", "1e309", "NaN", "01", "2025-03-10", "2025-03-10T08:00:00Z"]),
+    | st.sampled_from(
+        [
+            "",
+            "-0",
+            "1e309",
+            "NaN",
+            "01",
+            "2025-03-10",
+            "2025-03-10T08:00:00Z",
+            "0001-01-01T00:00:00+14:00",
+            "9999-12-31T23:59:59-14:00",
+        ]
+    ),
     lambda inner: (
         st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
     ),
@@ -123,6 +135,7 @@ NOISE = st.sampled_from(
         "<<: *pzh_merge",
         "2024-13-45",
         "9" * 5000,
+        "[" * 2000,
     ]
 )
 
