@@ -64,9 +64,12 @@ def check_conservation(result: Settlement, episode: dict[str, Any]) -> None:
 
 
 def check_determinism(policy: Policy, episode: dict[str, Any], order: list[int]) -> None:
-    """The same input gives byte-identical JSON (dict or JSON text); reordering the charges
-    (to ``order``) changes no charge's decision, and the lines follow the new order."""
+    """The same input gives byte-identical JSON (dict or JSON text) and is left as it was;
+    reordering the charges (to ``order``) changes no charge's decision, and the lines
+    follow the new order."""
+    snapshot = copy.deepcopy(episode)
     first = settle(episode, policy)
+    assert episode == snapshot, "settling changed the caller's episode"
     assert settle(copy.deepcopy(episode), policy).to_json() == first.to_json()
     assert settle(json.dumps(episode), policy).to_json() == first.to_json()
     shuffled = {**episode, "charges": [episode["charges"][i] for i in order]}
