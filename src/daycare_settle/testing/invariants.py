@@ -28,7 +28,7 @@ from ..models.common import LocalDateTime, Programme
 from ..models.settlement import Disposition, Line, Settlement, TimeLimitStatus
 from ..policy.loader import Policy, load_policy_file
 from ..policy.registry import resolve_policy
-from ..policy.schema import CatalogueFile, ConvertToOrdinaryInpatient, StayHours
+from ..policy.schema import CatalogueFile, ConvertToOrdinaryInpatient, MergeWindow, StayHours
 from .strategies import HOSPITAL, OTHER_HOSPITAL, episodes
 
 ZERO = Decimal("0.00")
@@ -107,20 +107,20 @@ def check_monotone_merge(policy: Policy, episode: dict[str, Any], extra: dict[st
             f"{old.charge_id}: decision changed when {extra['id']} was added"
         )
     added = grown.lines[-1]
-    if first.status == "settled" and policy_requires_same_hospital_or_related(policy, episode):
+    if grown.status == "settled" and _merge_refuses(policy, episode, extra):
         assert added.disposition is not Disposition.INCLUDED, f"{extra['id']} was included"
 
 
-def policy_requires_same_hospital_or_related(policy: Policy, episode: dict[str, Any]) -> bool:
+def _merge_refuses(policy: Policy, episode: dict[str, Any], extra: dict[str, Any]) -> bool:
+    """Whether the pre-admission window refuses ``extra`` for being unrelated or elsewhere."""
     rules = policy.programme(Programme(episode["programme"]))
-    merge = None if rules is None else rules.merge.pre_admission
-    return (
-        merge is not None
-        and getattr(merge, "kind", "") == "merge_window"
-        and (
-            getattr(merge, "same_institution", False) and getattr(merge, "requires_related", False)
-        )
+    rule = None if rules is None else rules.merge.pre_admission
+    if not isinstance(rule, MergeWindow):
+        return True
+    elsewhere = (
+        extra.get("institution_id", episode["institution"]["id"]) != episode["institution"]["id"]
     )
+    return (rule.requires_related and not extra["related"]) or (rule.same_institution and elsewhere)
 
 
 def _moment(text: str) -> dt.datetime:
