@@ -131,6 +131,9 @@ def place_outside_charge(
     episode: Episode, policy: Policy, plan: SidePlan, charge: Charge
 ) -> Placement:
     """Decide an outpatient charge before admission or a post-discharge charge."""
+    if plan.side == "post_discharge" and charge.at < episode.discharged_at:
+        # dated before discharge, it is no post-discharge cost, whatever the window
+        return not_merged("POST_DISCHARGE_CHARGE_BEFORE_DISCHARGE", plan.citation)
     if plan.dropped_by is not None:
         return not_merged("NOT_MERGED_AFTER_CONVERSION", cite(policy, plan.dropped_by))
     rule = plan.rule

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from ..errors import FieldProblem, InvalidEpisode
 from ..models.common import Setting, local_date
-from ..models.episode import Episode
+from ..models.episode import Episode, InconsistentEpisode
 from ..models.settlement import RejectionReason, Settlement
 from ..policy.loader import Policy
 from ..policy.registry import resolve_policy
@@ -59,17 +59,38 @@ def parse_episode(episode: EpisodeInput) -> Episode:
     try:
         return Episode.model_validate(data)
     except ValidationError as exc:
-        raise InvalidEpisode([_problem(error) for error in exc.errors(include_url=False)]) from None
+        errors = exc.errors(include_url=False)
+        raise InvalidEpisode([p for error in errors for p in _problems(error)]) from None
 
 
 def _load_json(text: str | bytes) -> Any:
     def refuse_constant(name: str) -> Any:
         raise ValueError(f"{name} is not a number JSON allows")
 
+    def refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in result:  # json.loads would keep the last silently
+                raise ValueError(f"key {key!r} is given twice in one object")
+            result[key] = value
+        return result
+
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=refuse_constant)
+        return json.loads(
+            text,
+            parse_float=Decimal,
+            parse_constant=refuse_constant,
+            object_pairs_hook=refuse_duplicates,
+        )
     except (ValueError, RecursionError) as exc:
         raise InvalidEpisode([FieldProblem("", f"malformed JSON: {exc}")]) from None
+
+
+def _problems(error: Any) -> tuple[FieldProblem, ...]:
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, InconsistentEpisode):  # checks across fields, each with its path
+        return cause.problems
+    return (_problem(error),)
 
 
 def _problem(error: Any) -> FieldProblem:

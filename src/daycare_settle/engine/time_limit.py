@@ -8,6 +8,7 @@ ordinary inpatient care anyway.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from ..models.common import local_date
@@ -21,17 +22,24 @@ from .findings import Findings
 STEP = "time_limit"
 
 
-def day_care_seconds(episode: Episode) -> int:
-    """Seconds from admission to discharge, or to the conversion where there is one."""
+def day_care_span(episode: Episode) -> dt.timedelta:
+    """From admission to discharge, or to the conversion where there is one."""
     end = episode.conversion.at if episode.conversion is not None else episode.discharged_at
-    return int((end - episode.admitted_at).total_seconds())
+    return end - episode.admitted_at
+
+
+def day_care_seconds(episode: Episode) -> int:
+    """Whole seconds of :func:`day_care_span` (the limit itself is judged on the exact span)."""
+    return int(day_care_span(episode).total_seconds())
 
 
 def check_time_limit(
     episode: Episode, policy: Policy, rule: TimeLimitRule | None, findings: Findings
 ) -> TimeLimit:
     seconds = day_care_seconds(episode)
-    hours = str((Decimal(seconds) / Decimal(3600)).quantize(Decimal("0.0001")))
+    span = day_care_span(episode)
+    micro = Decimal(span // dt.timedelta(microseconds=1))
+    hours = str((micro / Decimal(3_600_000_000)).quantize(Decimal("0.0001")))
     if isinstance(rule, SessionsSameDay):
         return _sessions_same_day(episode, policy, rule, seconds, hours, findings)
     if rule is None or isinstance(rule, NoTimeLimit):
@@ -53,7 +61,7 @@ def check_time_limit(
             status=TimeLimitStatus.NOT_APPLICABLE,
             citation=cite(policy, rule),
         )
-    status = _status(rule, seconds, episode.extension_reason)
+    status = _status(rule, span, episode.extension_reason)
     converted = episode.conversion is not None
     outcome = f"{status.value}: {hours} h against {rule.limit_hours} h"
     if rule.extended_limit_hours is not None:
@@ -98,11 +106,12 @@ def check_time_limit(
     )
 
 
-def _status(rule: StayHours, seconds: int, reason: str | None) -> TimeLimitStatus:
-    if seconds <= rule.limit_hours * 3600:
+def _status(rule: StayHours, span: dt.timedelta, reason: str | None) -> TimeLimitStatus:
+    # The exact span, not whole seconds: 24 h and 0.9 s is over a 24 h limit.
+    if span <= dt.timedelta(hours=rule.limit_hours):
         return TimeLimitStatus.WITHIN
     ceiling = rule.extended_limit_hours
-    if ceiling is not None and reason is not None and seconds <= ceiling * 3600:
+    if ceiling is not None and reason is not None and span <= dt.timedelta(hours=ceiling):
         return TimeLimitStatus.EXTENDED
     return TimeLimitStatus.EXCEEDED
 

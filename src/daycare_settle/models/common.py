@@ -32,6 +32,13 @@ class FrozenModel(BaseModel):
 
 
 def _to_money(value: Any) -> Decimal:
+    if (
+        type(value) is Decimal
+        and value.as_tuple().exponent == -2
+        and not value.is_signed()
+        and value <= MAX_AMOUNT
+    ):
+        return value  # already money: the engine re-reads amounts it has validated
     if isinstance(value, bool | float):
         kind = "a boolean" if isinstance(value, bool) else "a float"
         raise ValueError(
@@ -56,7 +63,7 @@ def _to_money(value: Any) -> Decimal:
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2 and value != value.quantize(FEN):
         raise ValueError("money has more than two decimal places (the fen is the smallest unit)")
-    return value.quantize(FEN)
+    return abs(value.quantize(FEN))  # abs: "-0" is read as 0.00, never written as -0.00
 
 
 def _to_quantity(value: Any) -> Decimal:
@@ -68,7 +75,7 @@ def _to_quantity(value: Any) -> Decimal:
         raise ValueError(f"{value!r} is not a decimal quantity") from None
     if not number.is_finite() or number < 0 or number > MAX_AMOUNT:
         raise ValueError("quantity must be a finite, non-negative number")
-    return number
+    return abs(number)  # "-0" is 0
 
 
 def _money_to_str(value: Decimal) -> str:
@@ -89,10 +96,27 @@ Quantity = Annotated[
 ]
 
 
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=SHANGHAI)
+LATEST = dt.datetime(3000, 1, 1, tzinfo=SHANGHAI)
+"""Times must lie in the years 1900-2999 (Asia/Shanghai): far enough from the calendar's
+ends that counting days and windows around them never leaves the representable range."""
+
+
+def _is_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _to_aware(value: object) -> dt.datetime:
     if isinstance(value, str):
+        text = value.strip()
+        if len(text) <= len("2025-03-10") and _is_date(text):  # the longest bare date
+            raise ValueError(f"{text!r} is a bare date; a date-time is required")
         try:
-            value = dt.datetime.fromisoformat(value.strip())
+            value = dt.datetime.fromisoformat(text)
         except ValueError:
             raise ValueError(f"{value!r} is not an ISO 8601 date-time") from None
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
@@ -100,7 +124,9 @@ def _to_aware(value: object) -> dt.datetime:
     if not isinstance(value, dt.datetime):
         raise ValueError(f"an ISO 8601 date-time string is required, not {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
-        return value.replace(tzinfo=SHANGHAI)
+        value = value.replace(tzinfo=SHANGHAI)
+    if not EARLIEST.year < value.year < LATEST.year - 1 and not EARLIEST <= value < LATEST:
+        raise ValueError("a date-time must lie in the years 1900-2999")
     return value
 
 

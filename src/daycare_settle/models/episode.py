@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import pairwise
-from typing import Annotated
+from typing import Annotated, TypeVar
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
+from ..errors import FieldProblem
 from .common import (
     CategoryField,
     CodeSystem,
@@ -25,7 +26,25 @@ from .common import (
     Setting,
 )
 
+
+class InconsistentEpisode(ValueError):
+    """Checks across fields failed; each problem names its own field."""
+
+    def __init__(self, problems: Sequence[FieldProblem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = tuple(problems)
+
+
 NonEmptyStr = Annotated[str, Field(min_length=1, max_length=200)]
+T = TypeVar("T")
+
+
+def _non_empty(items: tuple[T, ...]) -> tuple[T, ...]:
+    # An after-validator rather than ``min_length``: it runs only when every item is
+    # valid, so one bad charge is reported once, not also as "too few charges".
+    if not items:
+        raise ValueError("must list at least one item")
+    return items
 
 
 class Institution(FrozenModel):
@@ -104,47 +123,51 @@ class Episode(FrozenModel):
     patient: Patient
     consent_signed: Annotated[bool, Field(strict=True)]
     extension_reason: NonEmptyStr | None = None
-    diagnoses: Annotated[tuple[Code, ...], Field(min_length=1)]
+    diagnoses: Annotated[tuple[Code, ...], AfterValidator(_non_empty)]
     procedures: tuple[Code, ...] = ()
     sessions: tuple[Session, ...] = ()
     conversion: Conversion | None = None
     clinical_pathway: ClinicalPathway | None = None
     agency_method_choice: NonEmptyStr | None = None
     """A hospital's choice among agency methods where a policy allows one (e.g. a quota)."""
-    charges: Annotated[tuple[Charge, ...], Field(min_length=1)]
+    charges: Annotated[tuple[Charge, ...], AfterValidator(_non_empty)]
 
     @model_validator(mode="after")
     def _consistent(self) -> Episode:
-        problems: list[str] = []
+        problems: list[FieldProblem] = []
         if self.discharged_at < self.admitted_at:
-            problems.append("discharged_at is before admitted_at")
+            problems.append(FieldProblem("discharged_at", "is before admitted_at"))
         problems.extend(_duplicate_charge_ids(self.charges))
         problems.extend(_session_problems(self))
         if self.conversion is not None and not (
             self.admitted_at <= self.conversion.at <= self.discharged_at
         ):
-            problems.append("conversion.at lies outside the stay (admitted_at..discharged_at)")
+            problems.append(
+                FieldProblem("conversion.at", "lies outside the stay (admitted_at..discharged_at)")
+            )
         pathway = self.clinical_pathway
         if (
             pathway is not None
             and pathway.first_visit_at is not None
             and pathway.first_visit_at > self.admitted_at
         ):
-            problems.append("clinical_pathway.first_visit_at is after admitted_at")
+            problems.append(FieldProblem("clinical_pathway.first_visit_at", "is after admitted_at"))
         if (
             pathway is not None
             and pathway.ended_at is not None
             and (pathway.ended_at < self.admitted_at)
         ):
-            problems.append("clinical_pathway.ended_at is before admitted_at")
+            problems.append(FieldProblem("clinical_pathway.ended_at", "is before admitted_at"))
         if self.conversion is None:
             problems.extend(
-                f"charges[{i}]: setting 'inpatient' needs a conversion on the episode"
+                FieldProblem(
+                    f"charges[{i}].setting", "'inpatient' needs a conversion on the episode"
+                )
                 for i, charge in enumerate(self.charges)
                 if charge.setting is Setting.INPATIENT
             )
         if problems:
-            raise ValueError("; ".join(problems))
+            raise InconsistentEpisode(problems)
         return self
 
     @property
@@ -156,26 +179,28 @@ class Episode(FrozenModel):
         return charge.institution_id or self.institution.id
 
 
-def _duplicate_charge_ids(charges: Sequence[Charge]) -> list[str]:
+def _duplicate_charge_ids(charges: Sequence[Charge]) -> list[FieldProblem]:
     seen: dict[str, int] = {}
     problems = []
     for index, charge in enumerate(charges):
         if charge.id in seen:
             problems.append(
-                f"charges[{index}].id {charge.id!r} repeats charges[{seen[charge.id]}].id"
+                FieldProblem(
+                    f"charges[{index}].id", f"{charge.id!r} repeats charges[{seen[charge.id]}].id"
+                )
             )
         else:
             seen[charge.id] = index
     return problems
 
 
-def _session_problems(episode: Episode) -> list[str]:
+def _session_problems(episode: Episode) -> list[FieldProblem]:
     problems = []
     ordered = sorted(enumerate(episode.sessions), key=lambda pair: pair[1].start)
     for (i, earlier), (j, later) in pairwise(ordered):
         if later.start < earlier.end:
-            problems.append(f"sessions[{j}] overlaps sessions[{i}]")
+            problems.append(FieldProblem(f"sessions[{j}]", f"overlaps sessions[{i}]"))
     for index, session in enumerate(episode.sessions):
         if session.start < episode.admitted_at or session.end > episode.discharged_at:
-            problems.append(f"sessions[{index}] lies outside the stay")
+            problems.append(FieldProblem(f"sessions[{index}]", "lies outside the stay"))
     return problems

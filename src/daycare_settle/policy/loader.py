@@ -78,6 +78,10 @@ class Policy:
     """The frames this rule file composes with (``extends:``), with their hashes."""
     overrides: tuple[tuple[str, str], ...] = ()
     """Frame values the rule file overrides explicitly: (dotted path, reason)."""
+    _citations: dict[str, Citation] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """One :class:`Citation` per clause, made once: a citation is read for every charge."""
 
     @property
     def id(self) -> str:
@@ -108,12 +112,14 @@ class Policy:
 
     def citation(self, key: str | None) -> Citation | None:
         """The citation of a clause key (``None`` where the rule has no clause)."""
-        clause = self.clause(key)
-        if clause is None:
+        if key is None:
             return None
-        return Citation(
-            document=clause.document or self.rules.policy.document, clause=clause.clause
-        )
+        if key not in self._citations:
+            clause = self.rules.clauses[key]
+            self._citations[key] = Citation(
+                document=clause.document or self.rules.policy.document, clause=clause.clause
+            )
+        return self._citations[key]
 
     def programme(self, programme: Programme) -> ProgrammeRules | None:
         return self.rules.programmes.get(programme)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..errors import PolicyLoadError, PolicyNotInForce, UnknownPolicy
 from .loader import Policy, load_policy_file
+from .yaml_source import read_yaml
 
 
 def rules_root() -> Path:
@@ -53,11 +54,16 @@ def _index(root: Path) -> dict[str, tuple[Policy, ...]]:
             if until is None or until >= later.rules.policy.effective_from:
                 raise PolicyLoadError(
                     later.file,
-                    None,
+                    _line_of(later.file, ("policy", "effective_from")),
                     f"effective window {later.window_text()} of policy {later.id!r} overlaps "
                     f"{earlier.window_text()} in {earlier.file}",
                 )
     return {key: tuple(value) for key, value in index.items()}
+
+
+def _line_of(file: str, path: tuple[str, ...]) -> int | None:
+    """The line of a key in a rule file that has already loaded (for an error message)."""
+    return read_yaml(Path(file).read_text(encoding="utf-8"), file).line_of(path)
 
 
 def policy_ids(root: Path | None = None) -> list[str]:

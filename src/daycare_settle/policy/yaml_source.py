@@ -74,6 +74,13 @@ class YamlDocument:
 def read_yaml(text: str, file: str) -> YamlDocument:
     """Parse ``text`` safely; raise :class:`PolicyLoadError` with file:line on any problem."""
     try:
+        return _read_yaml(text, file)
+    except RecursionError:
+        raise PolicyLoadError(file, None, "not valid YAML: nested too deeply") from None
+
+
+def _read_yaml(text: str, file: str) -> YamlDocument:
+    try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

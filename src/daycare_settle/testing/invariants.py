@@ -1,0 +1,301 @@
+"""Invariants every policy must keep, checked on any episode and any rule file.
+
+Each ``check_*`` function takes an episode (a JSON-like dict, as :func:`~.episodes` draws
+them) and a compiled policy, settles it and raises :class:`AssertionError` naming the
+charge and the rule when the invariant fails. :func:`check_policy_invariants` runs them all
+with Hypothesis over every programme of a rule file; :func:`check_round_trip` checks that
+the rule file, dumped and loaded again, is the same policy.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import tempfile
+from collections.abc import Iterable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import TypeAdapter
+
+from ..engine import settle
+from ..models.common import LocalDateTime, Programme
+from ..models.settlement import Disposition, Line, Settlement, TimeLimitStatus
+from ..policy.loader import Policy, load_policy_file
+from ..policy.registry import resolve_policy
+from ..policy.schema import CatalogueFile, ConvertToOrdinaryInpatient, MergeWindow, StayHours
+from .strategies import HOSPITAL, OTHER_HOSPITAL, episodes
+
+ZERO = Decimal("0.00")
+
+
+def _decision(line: Line) -> tuple[Any, ...]:
+    return (line.disposition, line.allowed_amount, line.reason, line.citation)
+
+
+def check_conservation(result: Settlement, episode: dict[str, Any]) -> None:
+    """Every charge has exactly one line, in input order, with its own amount; allowed is
+    at most the amount (and zero unless included); the totals add up to the input."""
+    charges = episode["charges"]
+    ids = [line.charge_id for line in result.lines]
+    assert ids == [c["id"] for c in charges], "lines must follow the input charges one to one"
+    total = ZERO
+    for charge, line in zip(charges, result.lines, strict=True):
+        amount = Decimal(str(charge["amount"])).quantize(ZERO)
+        total += amount
+        assert line.amount == amount, f"{line.charge_id}: line amount {line.amount} != {amount}"
+        assert ZERO <= line.allowed_amount <= line.amount, f"{line.charge_id}: allowed > amount"
+        if line.disposition is not Disposition.INCLUDED:
+            assert line.allowed_amount == ZERO, f"{line.charge_id}: excluded but allowed"
+    totals = result.totals
+    assert totals.input == total, f"totals.input {totals.input} != sum of charges {total}"
+    assert totals.included + totals.not_merged + totals.disallowed == totals.input, (
+        f"included {totals.included} + not merged {totals.not_merged} + disallowed "
+        f"{totals.disallowed} != input {totals.input}"
+    )
+    assert totals.included == sum((line.allowed_amount for line in result.lines), ZERO)
+    if result.status == "rejected":
+        assert all(line.disposition is Disposition.DISALLOWED for line in result.lines)
+
+
+def check_determinism(policy: Policy, episode: dict[str, Any], order: list[int]) -> None:
+    """The same input gives byte-identical JSON (dict or JSON text) and is left as it was;
+    reordering the charges (to ``order``) changes no charge's decision, and the lines
+    follow the new order."""
+    snapshot = copy.deepcopy(episode)
+    first = settle(episode, policy)
+    assert episode == snapshot, "settling changed the caller's episode"
+    assert settle(copy.deepcopy(episode), policy).to_json() == first.to_json()
+    assert settle(json.dumps(episode), policy).to_json() == first.to_json()
+    shuffled = {**episode, "charges": [episode["charges"][i] for i in order]}
+    again = settle(shuffled, policy)
+    assert [line.charge_id for line in again.lines] == [c["id"] for c in shuffled["charges"]]
+    before = {line.charge_id: _decision(line) for line in first.lines}
+    for line in again.lines:
+        assert _decision(line) == before[line.charge_id], (
+            f"{line.charge_id}: decision changed when the charges were reordered"
+        )
+    assert again.totals == first.totals
+    assert again.status == first.status
+
+
+def extra_charges(episode: dict[str, Any]) -> list[dict[str, Any]]:
+    """Charges that must not change anything else: an unrelated outpatient examination
+    before admission at this hospital, and a related one at another hospital."""
+    admitted = _moment(episode["admitted_at"])
+    before = (admitted - dt.timedelta(hours=2)).isoformat()
+    base = {"at": before, "setting": "outpatient", "category": "examination", "amount": "88.00"}
+    return [
+        {**base, "id": "kit-extra-unrelated", "related": False, "institution_id": HOSPITAL},
+        {**base, "id": "kit-extra-elsewhere", "related": True, "institution_id": OTHER_HOSPITAL},
+    ]
+
+
+def check_monotone_merge(policy: Policy, episode: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Adding ``extra`` (an unrelated charge, or one at another hospital) changes nothing
+    that was decided for the other charges, nor the status."""
+    first = settle(episode, policy)
+    grown = settle({**episode, "charges": [*episode["charges"], extra]}, policy)
+    assert grown.status == first.status, f"adding {extra['id']} changed the status"
+    for old, new in zip(first.lines, grown.lines, strict=False):
+        assert _decision(old) == _decision(new), (
+            f"{old.charge_id}: decision changed when {extra['id']} was added"
+        )
+    added = grown.lines[-1]
+    if grown.status == "settled" and _merge_refuses(policy, episode, extra):
+        assert added.disposition is not Disposition.INCLUDED, f"{extra['id']} was included"
+
+
+def _merge_refuses(policy: Policy, episode: dict[str, Any], extra: dict[str, Any]) -> bool:
+    """Whether the pre-admission window refuses ``extra`` for being unrelated or elsewhere."""
+    rules = policy.programme(Programme(episode["programme"]))
+    rule = None if rules is None else rules.merge.pre_admission
+    if not isinstance(rule, MergeWindow):
+        return True
+    elsewhere = (
+        extra.get("institution_id", episode["institution"]["id"]) != episode["institution"]["id"]
+    )
+    return (rule.requires_related and not extra["related"]) or (rule.same_institution and elsewhere)
+
+
+def _moment(text: str) -> dt.datetime:
+    """A time as the library reads it (naive text is Asia/Shanghai)."""
+    return _MOMENT.validate_python(text)
+
+
+_MOMENT: TypeAdapter[dt.datetime] = TypeAdapter(LocalDateTime)
+
+
+def check_time_limit_boundaries(policy: Policy, episode: dict[str, Any]) -> None:
+    """For a stay-hours limit, the outcome depends on the stay's length only through the
+    thresholds: exactly at the limit it is within, a microsecond more is extended (with a
+    reason, up to the ceiling) or exceeded; lengths in the same band settle alike."""
+    rules = policy.programme(Programme(episode["programme"]))
+    if rules is None or "conversion" in episode or not isinstance(rules.time_limit, StayHours):
+        return
+    rule = rules.time_limit
+    admitted = _moment(episode["admitted_at"])
+    latest = max(
+        [_moment(c["at"]) for c in episode["charges"] if c["setting"] == "day_care"]
+        + [_moment(s["end"]) for s in episode.get("sessions", [])]
+    )
+    tick = dt.timedelta(microseconds=1)
+    limit = dt.timedelta(hours=rule.limit_hours)
+    ceiling = None
+    if rule.extended_limit_hours is not None:
+        ceiling = dt.timedelta(hours=rule.extended_limit_hours)
+    reason = episode.get("extension_reason")
+    floor = max(latest - admitted, tick)
+    points = {floor, limit, limit + tick, limit + dt.timedelta(seconds=1)}
+    if ceiling is not None:
+        points |= {ceiling, ceiling + tick}
+
+    def band(span: dt.timedelta) -> TimeLimitStatus:
+        if span <= limit:
+            return TimeLimitStatus.WITHIN
+        if ceiling is not None and reason is not None and span <= ceiling:
+            return TimeLimitStatus.EXTENDED
+        return TimeLimitStatus.EXCEEDED
+
+    seen: dict[TimeLimitStatus, tuple[str, tuple[str, ...]]] = {}
+    for span in sorted(p for p in points if p >= floor):
+        moved = {**episode, "discharged_at": (admitted + span).isoformat()}
+        moved.pop("clinical_pathway", None)
+        moved["charges"] = [c for c in episode["charges"] if c["setting"] != "post_discharge"]
+        result = settle(moved, policy)
+        expected = band(span)
+        assert result.time_limit.status is expected, (
+            f"a stay of {span} is {result.time_limit.status.value}, expected "
+            f"{expected.value} (limit {rule.limit_hours} h, ceiling {rule.extended_limit_hours})"
+        )
+        outcome = (result.status, tuple(r.code for r in result.rejection_reasons))
+        if expected in seen:
+            assert seen[expected] == outcome, f"two stays in band {expected.value} settle apart"
+        seen[expected] = outcome
+        exceeded = "TIME_LIMIT_EXCEEDED" in outcome[1]
+        assert exceeded == (expected is TimeLimitStatus.EXCEEDED), (
+            f"a stay of {span} ({expected.value}) gives rejections {outcome[1]}"
+        )
+
+
+def check_merge_sides(result: Settlement, episode: dict[str, Any]) -> None:
+    """An outside charge merges only from its own side of the stay: an outpatient charge
+    dated before admission, a post-discharge charge dated at or after discharge."""
+    admitted, discharged = _moment(episode["admitted_at"]), _moment(episode["discharged_at"])
+    for charge, line in zip(episode["charges"], result.lines, strict=True):
+        if line.disposition is not Disposition.INCLUDED:
+            continue
+        at = _moment(charge["at"])
+        if charge["setting"] == "outpatient":
+            assert at < admitted, f"{line.charge_id}: outpatient charge in the stay merged"
+        elif charge["setting"] == "post_discharge":
+            assert at >= discharged, (
+                f"{line.charge_id}: post-discharge charge before discharge merged"
+            )
+
+
+def check_conversion_dominance(policy: Policy, episode: dict[str, Any]) -> None:
+    """A converted episode that settles includes every day-care charge inside the stay:
+    converting never excludes a day-care charge that day care would have settled."""
+    rules = policy.programme(Programme(episode["programme"]))
+    if rules is None or "conversion" not in episode:
+        return
+    result = settle(episode, policy)
+    if result.status != "settled" or not isinstance(rules.conversion, ConvertToOrdinaryInpatient):
+        return
+    admitted, discharged = _moment(episode["admitted_at"]), _moment(episode["discharged_at"])
+    for charge, line in zip(episode["charges"], result.lines, strict=True):
+        if charge["setting"] == "day_care" and admitted <= _moment(charge["at"]) <= discharged:
+            assert line.disposition is Disposition.INCLUDED, (
+                f"{line.charge_id}: a day-care charge in the stay is {line.disposition.value} "
+                f"({line.reason}) after the conversion"
+            )
+
+
+def _dump(data: Any, path: Path) -> None:
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def check_round_trip(policy: str | Path | Policy) -> None:
+    """The rule file, dumped from its compiled form and loaded again, is the same policy
+    (same rules, same catalogue headers and entries)."""
+    compiled = resolve_policy(policy)
+    with tempfile.TemporaryDirectory(prefix="daycare-kit-") as folder:
+        root = Path(folder)
+        data = compiled.rules.model_dump(mode="json")
+        for key, catalogue in compiled.catalogues.items():
+            name = f"catalogue-{key}.yaml"
+            content = CatalogueFile(catalogue=catalogue.header, entries=catalogue.entries)
+            _dump(content.model_dump(mode="json"), root / name)
+            data["catalogues"][key]["file"] = name
+        _dump(data, root / "rules.yaml")
+        again = load_policy_file(root / "rules.yaml")
+    keep: dict[str, Any] = {"catalogues": {}}
+    assert again.rules.model_copy(update=keep) == compiled.rules.model_copy(update=keep), (
+        "the dumped rule file loads as a different policy"
+    )
+    assert sorted(again.catalogues) == sorted(compiled.catalogues)
+    for key, catalogue in compiled.catalogues.items():
+        assert again.catalogues[key].header == catalogue.header
+        assert again.catalogues[key].entries == catalogue.entries
+        assert again.rules.catalogues[key].source == compiled.rules.catalogues[key].source
+
+
+def check_episode(policy: Policy, episode: dict[str, Any], order: list[int]) -> Settlement:
+    """Every per-episode invariant on one episode; returns its settlement."""
+    result = settle(episode, policy)
+    check_conservation(result, episode)
+    check_merge_sides(result, episode)
+    check_determinism(policy, episode, order)
+    for extra in extra_charges(episode):
+        check_monotone_merge(policy, episode, extra)
+    check_time_limit_boundaries(policy, episode)
+    check_conversion_dominance(policy, episode)
+    return result
+
+
+def check_policy_invariants(
+    policy: str | Path | Policy,
+    *,
+    programmes: Iterable[str | Programme] | None = None,
+    max_examples: int | None = None,
+) -> None:
+    """Check every invariant of this module on a rule file (or bundled id): the load
+    round-trip once, then per programme episodes drawn by :func:`~.episodes` (stays
+    around the limits, outside charges, conversions; eligible or not).
+
+    Runs under the active Hypothesis settings profile; ``max_examples`` overrides it.
+    Raises :class:`AssertionError` (with Hypothesis's falsifying example) on a violation.
+    """
+    compiled = resolve_policy(policy)
+    check_round_trip(compiled)
+    chosen = [Programme(p) for p in (programmes or compiled.rules.programmes)]
+    for programme in chosen:
+        drawn = st.one_of(
+            episodes(compiled, programme),
+            episodes(compiled, programme, stay="any", conversion=None),
+            episodes(compiled, programme, stay="any", conversion=None, eligible=False),
+        )
+        _run(compiled, drawn, max_examples)
+
+
+def _run(
+    policy: Policy, drawn: st.SearchStrategy[dict[str, Any]], max_examples: int | None
+) -> None:
+    overrides: dict[str, Any] = {"deadline": None}
+    if max_examples is not None:
+        overrides["max_examples"] = max_examples
+
+    @settings(**overrides)
+    @given(data=st.data())
+    def holds(data: st.DataObject) -> None:
+        episode = data.draw(drawn, label="episode")
+        order = data.draw(st.permutations(range(len(episode["charges"]))), label="order")
+        check_episode(policy, episode, list(order))
+
+    holds()
