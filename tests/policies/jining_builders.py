@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from daycare_settle import settle
+from tests import builders
 
 POLICY = "jining"
 ADMITTED = dt.datetime(2021, 10, 8, 8, 0)
@@ -31,14 +32,8 @@ def charge(
     setting: str = "day_care",
     **extra: Any,
 ) -> dict[str, Any]:
-    return {
-        "id": cid,
-        "at": when,
-        "setting": setting,
-        "category": category,
-        "amount": amount,
-        **extra,
-    }
+    """A charge, day-ward defaults (category before setting, as most day-ward tests vary it)."""
+    return builders.charge(cid, when, setting, category, amount, **extra)
 
 
 def session(

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from daycare_settle import PolicyNotInForce, settle
+from tests.builders import charge
 
 HOSPITAL = "H-QY-RMYY"
 ADMITTED = dt.datetime(2025, 5, 20, 8, 0)
@@ -20,24 +21,6 @@ QY = "清医保待〔2020〕49号"
 
 def at(hours: float = 0, *, days: int = 0, base: dt.datetime = ADMITTED) -> str:
     return (base + dt.timedelta(days=days, hours=hours)).isoformat()
-
-
-def charge(
-    cid: str,
-    when: str,
-    setting: str = "day_care",
-    category: str = "surgery",
-    amount: str = "100.00",
-    **extra: Any,
-) -> dict[str, Any]:
-    return {
-        "id": cid,
-        "at": when,
-        "setting": setting,
-        "category": category,
-        "amount": amount,
-        **extra,
-    }
 
 
 def outpatient(cid: str, when: str, category: str = "examination", **extra: Any) -> dict[str, Any]:

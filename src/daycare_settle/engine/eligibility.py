@@ -11,10 +11,12 @@ from ..models.episode import Code, Episode
 from ..models.settlement import ParameterRead
 from ..policy.loader import Catalogue, Policy, normalise_code
 from ..policy.schema import (
+    CatalogueHeader,
     CatalogueMatch,
     ConsentSigned,
     DepartmentRequired,
     DiseaseMapped,
+    DiseaseTableHeader,
     EligibilityRule,
     FiledDiseases,
     MinTier,
@@ -134,6 +136,34 @@ def _catalogue_match(
             f"({header.title}, {header.status})",
         )
         outcome = _outcome(failure)
+    _record_list(
+        policy,
+        rule,
+        findings,
+        outcome,
+        "catalogue",
+        header,
+        catalogue.sha256,
+        "STARTER_CATALOGUE",
+        f"codes were judged against the {header.status} catalogue {header.id} "
+        f"({header.origin}); a deployment replaces it with its official list",
+    )
+    return failure
+
+
+def _record_list(
+    policy: Policy,
+    rule: EligibilityRule,
+    findings: Findings,
+    outcome: str,
+    name: str,
+    header: CatalogueHeader | DiseaseTableHeader,
+    sha256: str,
+    flag_code: str,
+    flag_text: str,
+) -> None:
+    """Trace a check made against a code list (which list, its status and hash), and flag
+    the result when the list is not an official one."""
     findings.trace.append(
         step(
             policy,
@@ -142,24 +172,14 @@ def _catalogue_match(
             outcome,
             rule,
             (
-                read("catalogue", f"{header.id} v{header.version}", rule),
-                read("catalogue_status", header.status, rule),
-                read("catalogue_sha256", catalogue.sha256, rule),
+                read(name, f"{header.id} v{header.version}", rule),
+                read(f"{name}_status", header.status, rule),
+                read(f"{name}_sha256", sha256, rule),
             ),
         )
     )
     if header.status != "official":
-        findings.flags.append(
-            flag(
-                policy,
-                "STARTER_CATALOGUE",
-                "info",
-                f"codes were judged against the {header.status} catalogue {header.id} "
-                f"({header.origin}); a deployment replaces it with its official list",
-                rule,
-            )
-        )
-    return failure
+        findings.flags.append(flag(policy, flag_code, "info", flag_text, rule))
 
 
 def _filed_diseases(
@@ -268,31 +288,18 @@ def _disease_mapped(
     match = table.lookup(episode.diagnoses)
     failure = None if match.code is None else (match.code, match.message)
     header = table.header
-    findings.trace.append(
-        step(
-            policy,
-            STEP,
-            rule.kind,
-            f"passed: {match.message}" if failure is None else _outcome(failure),
-            rule,
-            (
-                read("disease_table", f"{header.id} v{header.version}", rule),
-                read("disease_table_status", header.status, rule),
-                read("disease_table_sha256", table.sha256, rule),
-            ),
-        )
+    _record_list(
+        policy,
+        rule,
+        findings,
+        f"passed: {match.message}" if failure is None else _outcome(failure),
+        "disease_table",
+        header,
+        table.sha256,
+        f"{header.status.upper()}_DISEASE_TABLE",
+        f"the disease was mapped and priced with the {header.status} table {header.id} "
+        f"({header.origin}); a deployment uses its own official table",
     )
-    if header.status != "official":
-        findings.flags.append(
-            flag(
-                policy,
-                f"{header.status.upper()}_DISEASE_TABLE",
-                "info",
-                f"the disease was mapped and priced with the {header.status} table {header.id} "
-                f"({header.origin}); a deployment uses its own official table",
-                rule,
-            )
-        )
     return failure
 
 
