@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from daycare_settle import load_policy, settle
 from daycare_settle.models import Programme
+from daycare_settle.policy.schema import StayHours
 from daycare_settle.testing import (
     check_conservation,
     check_conversion_dominance,
@@ -26,9 +27,7 @@ from daycare_settle.testing import (
     extra_charges,
 )
 
-# One line per policy: add "jining", "qingyuan" and the national TCM pilot's id here when
-# their rule files land.
-POLICIES = ["panzhihua"]
+POLICIES = ["panzhihua", "jining", "qingyuan", "tcm-pilot-2025"]
 
 EXAMPLE_CITY = Path(__file__).parent / "data" / "examplecity" / "examplecity-2025-1.yaml"
 RULE_FILES = [*POLICIES, str(EXAMPLE_CITY)]
@@ -71,8 +70,8 @@ def test_exceeded_stays_are_rejected_at_the_limit(policy: str, programme: str) -
     compiled = load_policy(policy)
     rules = compiled.programme(Programme(programme))
     assert rules is not None
-    if rules.time_limit.kind == "none":
-        pytest.skip("no time limit")
+    if not isinstance(rules.time_limit, StayHours):
+        pytest.skip(f"no stay-length limit ({rules.time_limit.kind})")
 
     @given(episodes(compiled, programme, stay="exceeded", conversion=False))
     def check(episode: dict[str, Any]) -> None:

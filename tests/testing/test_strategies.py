@@ -4,21 +4,29 @@ rule kind fails loudly, and the invariants catch a broken settlement."""
 from __future__ import annotations
 
 import dataclasses
+import json
+from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 
-from daycare_settle import InvalidEpisode, load_policy, parse_episode, settle
+from daycare_settle import InvalidEpisode, Settlement, load_policy, parse_episode, settle
+from daycare_settle.models.common import local_date
+from daycare_settle.models.settlement import Disposition
 from daycare_settle.policy.schema import Rule
 from daycare_settle.testing import (
     BadInput,
     UnsupportedRule,
     amounts,
     check_conservation,
+    check_conversion_dominance,
+    check_time_limit_boundaries,
     episodes,
     invalid_episodes,
+    invariants,
 )
 from tests import builders
 
@@ -66,3 +74,95 @@ def test_conservation_catches_a_lost_fen() -> None:
     )
     with pytest.raises(AssertionError):
         check_conservation(tampered, episode)
+
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+
+
+@given(episodes("jining", "oncology_day_ward", stay="any"))
+def test_jining_cycles_have_one_same_day_session_per_day(episode: dict[str, Any]) -> None:
+    parsed = parse_episode(episode)
+    days = [local_date(s.start) for s in parsed.sessions]
+    assert days, "sessions_required: every eligible cycle has sessions"
+    assert len(set(days)) == len(days)
+    assert all(local_date(s.start) == local_date(s.end) for s in parsed.sessions)
+    assert {s.kind.value for s in parsed.sessions} <= {"chemotherapy", "radiotherapy"}
+
+
+@given(episodes("jining", "oncology_day_ward"))
+def test_jining_quota_choice_only_for_listed_diseases(episode: dict[str, Any]) -> None:
+    result = settle(episode, "jining")
+    assert result.status == "settled", result.rejection_reasons
+    if episode.get("agency_method_choice") == "quota_minus_fees":
+        assert result.payment is not None
+        assert result.payment.agency == "quota_minus_fees"
+
+
+@given(episodes("tcm-pilot-2025", "tcm_day_care"))
+def test_tcm_principal_diagnosis_maps_to_one_disease(episode: dict[str, Any]) -> None:
+    parsed = parse_episode(episode)
+    table = load_policy("tcm-pilot-2025").disease_tables["tcm_diseases"]
+    assert table.lookup(parsed.diagnoses).row is not None
+
+
+@pytest.mark.parametrize(
+    ("policy", "programme"),
+    [
+        ("jining", "oncology_day_ward"),
+        ("qingyuan", "day_surgery"),
+        ("tcm-pilot-2025", "tcm_day_care"),
+    ],
+)
+def test_invalid_episodes_of_every_policy_fail_at_their_path(policy: str, programme: str) -> None:
+    @given(invalid_episodes(policy, programme))
+    def check(bad: BadInput) -> None:
+        with pytest.raises(InvalidEpisode) as caught:
+            settle(bad.data, policy)
+        assert any(p.path.startswith(bad.path) for p in caught.value.problems), bad.defect
+
+    check()
+
+
+def _example(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
+    return data
+
+
+def _broken_settle(change: Callable[[Settlement], Settlement]) -> Callable[..., Settlement]:
+    def broken(episode: Any, policy: Any = "panzhihua") -> Settlement:
+        return change(settle(episode, policy))
+
+    return broken
+
+
+def test_cycle_boundary_catches_a_missing_flag(monkeypatch: pytest.MonkeyPatch) -> None:
+    def drop_cycle_flags(result: Settlement) -> Settlement:
+        kept = tuple(f for f in result.flags if f.code != "CYCLE_LONGER_THAN_USUAL")
+        return result.model_copy(update={"flags": kept})
+
+    monkeypatch.setattr(invariants, "settle", _broken_settle(drop_cycle_flags))
+    episode = _example("jining/chemo-lung-tier3-capped-fees.json")
+    with pytest.raises(AssertionError, match="is not flagged"):
+        check_time_limit_boundaries(load_policy("jining"), episode)
+
+
+def test_conversion_dominance_catches_a_dropped_day_care_charge(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def drop_drug(result: Settlement) -> Settlement:
+        if result.settled_as != "ordinary_inpatient":
+            return result
+        lines = tuple(
+            line.model_copy(
+                update={"disposition": Disposition.DISALLOWED, "reason": "BROKEN", "citation": None}
+            )
+            if line.charge_id == "K1-DRUG"
+            else line
+            for line in result.lines
+        )
+        return result.model_copy(update={"lines": lines})
+
+    monkeypatch.setattr(invariants, "settle", _broken_settle(drop_drug))
+    episode = _example("jining/converted-to-ordinary-inpatient.json")
+    with pytest.raises(AssertionError, match="K1-DRUG"):
+        check_conversion_dominance(load_policy("jining"), episode)

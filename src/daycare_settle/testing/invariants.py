@@ -24,11 +24,22 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
 from ..engine import settle
-from ..models.common import LocalDateTime, Programme
-from ..models.settlement import Disposition, Line, Settlement, TimeLimitStatus
+from ..models.common import SHANGHAI, LocalDateTime, Programme, local_date
+from ..models.settlement import Citation, Disposition, Line, Settlement, TimeLimitStatus
 from ..policy.loader import Policy, load_policy_file
 from ..policy.registry import resolve_policy
-from ..policy.schema import CatalogueFile, ConvertToOrdinaryInpatient, MergeWindow, StayHours
+from ..policy.schema import (
+    CatalogueFile,
+    ConvertToOrdinaryInpatient,
+    DailyFeeSchedule,
+    DiseaseTableFile,
+    MergeWindow,
+    NoTimeLimit,
+    ProgrammeRules,
+    Rule,
+    SessionsSameDay,
+    StayHours,
+)
 from .strategies import HOSPITAL, OTHER_HOSPITAL, episodes
 
 ZERO = Decimal("0.00")
@@ -132,19 +143,74 @@ _MOMENT: TypeAdapter[dt.datetime] = TypeAdapter(LocalDateTime)
 
 
 def check_time_limit_boundaries(policy: Policy, episode: dict[str, Any]) -> None:
-    """For a stay-hours limit, the outcome depends on the stay's length only through the
-    thresholds: exactly at the limit it is within, a microsecond more is extended (with a
-    reason, up to the ceiling) or exceeded; lengths in the same band settle alike."""
+    """The outcome depends on the stay's length only through the policy's thresholds.
+
+    For a stay-hours limit: exactly at the limit it is within, a microsecond more is
+    extended (with a reason, up to the ceiling) or exceeded; lengths in the same band
+    settle alike. Without a stay limit (``none``, ``sessions_same_day``): no length is
+    judged or rejected, and a cycle is flagged exactly when it passes ``max_cycle`` days.
+    Each length is tried by moving the discharge (never before the last day-care charge or
+    session); converted episodes are skipped."""
     rules = policy.programme(Programme(episode["programme"]))
-    if rules is None or "conversion" in episode or not isinstance(rules.time_limit, StayHours):
+    if rules is None or "conversion" in episode:
         return
-    rule = rules.time_limit
-    admitted = _moment(episode["admitted_at"])
-    latest = max(
-        [_moment(c["at"]) for c in episode["charges"] if c["setting"] == "day_care"]
+    if isinstance(rules.time_limit, StayHours):
+        _stay_hours_boundaries(policy, episode, rules.time_limit)
+    else:
+        _no_limit_boundaries(policy, episode, rules.time_limit)
+
+
+TICK = dt.timedelta(microseconds=1)
+
+
+def _latest(episode: dict[str, Any]) -> dt.datetime:
+    """The last day-care charge or session end (the earliest discharge keeping them in)."""
+    return max(
+        [_moment(episode["admitted_at"])]
+        + [_moment(c["at"]) for c in episode["charges"] if c["setting"] == "day_care"]
         + [_moment(s["end"]) for s in episode.get("sessions", [])]
     )
-    tick = dt.timedelta(microseconds=1)
+
+
+def _discharged_at(policy: Policy, episode: dict[str, Any], moment: dt.datetime) -> Settlement:
+    """The episode settled as if discharged at ``moment`` (without post-discharge care)."""
+    moved = {**episode, "discharged_at": moment.isoformat()}
+    moved.pop("clinical_pathway", None)
+    moved["charges"] = [c for c in episode["charges"] if c["setting"] != "post_discharge"]
+    return settle(moved, policy)
+
+
+def _no_limit_boundaries(
+    policy: Policy, episode: dict[str, Any], rule: NoTimeLimit | SessionsSameDay
+) -> None:
+    latest = _latest(episode)
+    first_day = local_date(_moment(episode["admitted_at"]))
+    ends = [latest, latest + dt.timedelta(days=3)]
+    usual = rule.max_cycle.days if isinstance(rule, SessionsSameDay) and rule.max_cycle else None
+    if usual is not None:
+        next_day = first_day + dt.timedelta(days=usual)
+        last = dt.datetime.combine(next_day, dt.time(), tzinfo=SHANGHAI) - TICK
+        ends += [last, last + TICK]
+    for end in (e for e in ends if e >= latest):
+        result = _discharged_at(policy, episode, end)
+        assert result.time_limit.status is TimeLimitStatus.NOT_APPLICABLE, (
+            f"a stay to {end} is judged {result.time_limit.status.value} without a limit"
+        )
+        codes = [r.code for r in result.rejection_reasons]
+        assert "TIME_LIMIT_EXCEEDED" not in codes, f"a stay to {end} is rejected: {codes}"
+        if usual is not None:
+            days = (local_date(end) - first_day).days + 1
+            flagged = "CYCLE_LONGER_THAN_USUAL" in [f.code for f in result.flags]
+            assert flagged == (days > usual), (
+                f"a cycle of {days} calendar day(s) {'is' if flagged else 'is not'} flagged "
+                f"(usual {usual})"
+            )
+
+
+def _stay_hours_boundaries(policy: Policy, episode: dict[str, Any], rule: StayHours) -> None:
+    admitted = _moment(episode["admitted_at"])
+    latest = _latest(episode)
+    tick = TICK
     limit = dt.timedelta(hours=rule.limit_hours)
     ceiling = None
     if rule.extended_limit_hours is not None:
@@ -164,10 +230,7 @@ def check_time_limit_boundaries(policy: Policy, episode: dict[str, Any]) -> None
 
     seen: dict[TimeLimitStatus, tuple[str, tuple[str, ...]]] = {}
     for span in sorted(p for p in points if p >= floor):
-        moved = {**episode, "discharged_at": (admitted + span).isoformat()}
-        moved.pop("clinical_pathway", None)
-        moved["charges"] = [c for c in episode["charges"] if c["setting"] != "post_discharge"]
-        result = settle(moved, policy)
+        result = _discharged_at(policy, episode, admitted + span)
         expected = band(span)
         assert result.time_limit.status is expected, (
             f"a stay of {span} is {result.time_limit.status.value}, expected "
@@ -200,21 +263,59 @@ def check_merge_sides(result: Settlement, episode: dict[str, Any]) -> None:
 
 
 def check_conversion_dominance(policy: Policy, episode: dict[str, Any]) -> None:
-    """A converted episode that settles includes every day-care charge inside the stay:
-    converting never excludes a day-care charge that day care would have settled."""
+    """Converting never excludes a day-care charge that day care would have settled.
+
+    In a converted episode that settles, every day-care charge inside the stay is included,
+    unless a day-ward charge rule (between sessions, daily fees) disallows it, citing that
+    rule; and every day-care charge the day-ward part includes when settled on its own (the
+    charges and sessions before the conversion, discharged at it) is included after
+    converting. The conversion instant belongs to the ward, as in the engine."""
     rules = policy.programme(Programme(episode["programme"]))
     if rules is None or "conversion" not in episode:
         return
     result = settle(episode, policy)
     if result.status != "settled" or not isinstance(rules.conversion, ConvertToOrdinaryInpatient):
         return
+    day_ward_rules = _day_ward_citations(policy, rules)
     admitted, discharged = _moment(episode["admitted_at"]), _moment(episode["discharged_at"])
     for charge, line in zip(episode["charges"], result.lines, strict=True):
-        if charge["setting"] == "day_care" and admitted <= _moment(charge["at"]) <= discharged:
-            assert line.disposition is Disposition.INCLUDED, (
-                f"{line.charge_id}: a day-care charge in the stay is {line.disposition.value} "
-                f"({line.reason}) after the conversion"
+        if charge["setting"] != "day_care" or not admitted <= _moment(charge["at"]) <= discharged:
+            continue
+        assert line.disposition is Disposition.INCLUDED or line.citation in day_ward_rules, (
+            f"{line.charge_id}: a day-care charge in the stay is {line.disposition.value} "
+            f"({line.reason}) after the conversion"
+        )
+    moved = episode["conversion"]["at"]
+    alone = {k: v for k, v in episode.items() if k not in ("conversion", "clinical_pathway")}
+    alone["discharged_at"] = moved
+    alone["charges"] = [
+        c for c in episode["charges"] if c["setting"] == "day_care" and _before(c["at"], moved)
+    ]
+    alone["sessions"] = [s for s in episode.get("sessions", []) if _before(s["start"], moved)]
+    if not alone["charges"]:
+        return
+    day_ward = settle(alone, policy)
+    if day_ward.status != "settled":
+        return
+    converted = {line.charge_id: line for line in result.lines}
+    for line in day_ward.lines:
+        if line.disposition is Disposition.INCLUDED:
+            assert converted[line.charge_id].disposition is Disposition.INCLUDED, (
+                f"{line.charge_id}: included by day care alone, "
+                f"{converted[line.charge_id].disposition.value} after the conversion"
             )
+
+
+def _before(text: str, moment: str) -> bool:
+    return _moment(text) < _moment(moment)
+
+
+def _day_ward_citations(policy: Policy, rules: ProgrammeRules) -> list[Citation | None]:
+    """The clauses a day-ward charge rule cites when it disallows a charge."""
+    found: list[Rule | None] = [rules.between_sessions, rules.fee_schedule]
+    if isinstance(rules.fee_schedule, DailyFeeSchedule):
+        found.extend(rules.fee_schedule.days)
+    return [policy.citation(rule.source) for rule in found if rule is not None]
 
 
 def _dump(data: Any, path: Path) -> None:
@@ -223,7 +324,8 @@ def _dump(data: Any, path: Path) -> None:
 
 def check_round_trip(policy: str | Path | Policy) -> None:
     """The rule file, dumped from its compiled form and loaded again, is the same policy
-    (same rules, same catalogue headers and entries)."""
+    (same rules, same catalogue headers and entries, same disease tables). A region
+    composed onto a frame is dumped composed, as one file."""
     compiled = resolve_policy(policy)
     with tempfile.TemporaryDirectory(prefix="daycare-kit-") as folder:
         root = Path(folder)
@@ -233,6 +335,11 @@ def check_round_trip(policy: str | Path | Policy) -> None:
             content = CatalogueFile(catalogue=catalogue.header, entries=catalogue.entries)
             _dump(content.model_dump(mode="json"), root / name)
             data["catalogues"][key]["file"] = name
+        for key, table in compiled.disease_tables.items():
+            name = f"disease-table-{key}.yaml"
+            rows = DiseaseTableFile(disease_table=table.header, diseases=table.rows)
+            _dump(rows.model_dump(mode="json"), root / name)
+            data["catalogues"][key]["file"] = name
         _dump(data, root / "rules.yaml")
         again = load_policy_file(root / "rules.yaml")
     keep: dict[str, Any] = {"catalogues": {}}
@@ -240,6 +347,10 @@ def check_round_trip(policy: str | Path | Policy) -> None:
         "the dumped rule file loads as a different policy"
     )
     assert sorted(again.catalogues) == sorted(compiled.catalogues)
+    assert sorted(again.disease_tables) == sorted(compiled.disease_tables)
+    for key, table in compiled.disease_tables.items():
+        assert again.disease_tables[key].header == table.header
+        assert again.disease_tables[key].rows == table.rows
     for key, catalogue in compiled.catalogues.items():
         assert again.catalogues[key].header == catalogue.header
         assert again.catalogues[key].entries == catalogue.entries

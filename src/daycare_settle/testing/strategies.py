@@ -8,11 +8,20 @@ them) for one programme of one policy. Each rule of the programme shapes the dra
   ``catalogue_match`` → a code from the catalogue (an entry's code plus a suffix, or a
   category of a range); ``filed_diseases`` → the filing list names the disease (or is
   absent); ``session_route`` → sessions of that kind with an allowed route;
+  ``sessions_required`` → sessions of the listed kinds; ``disease_mapped`` → a principal
+  diagnosis from the disease table, in TCD or ICD-10, with the other system's code as a hint;
 - time limit: ``stay_hours`` → stays around ``limit_hours`` and ``extended_limit_hours``;
-  ``none`` → stays over several days with a session a day;
+  ``none`` → stays over several days with a session a day; ``sessions_same_day`` → cycles
+  of days up to past ``max_cycle``, one session on each of some days;
 - merge windows: outpatient charges before admission and charges after discharge, around
-  the window's edges, at this or another hospital, related or not;
-- conversion: a move to the ward part-way, with ward charges after it.
+  the window's edges (days or clinical pathway), at this or another hospital, related or not;
+- charge rules: ``only_listed_between_sessions`` and ``daily_fees_by_session`` → day-ward
+  charges of the categories they judge, on session days and between them, drugs with routes;
+- payment: ``per_disease`` → a disease of its table; ``fee_for_service_or_quota`` → now and
+  then a quota disease and the hospital's choice of method; ``per_bed_day`` → sessions where
+  bed-days count sessions;
+- conversion: a move to the ward part-way, with ward charges after it (``not_provided``:
+  the same, refused by the engine).
 
 A rule kind this module does not know raises :class:`UnsupportedRule` when the strategy is
 built: it never draws episodes that silently ignore a rule. :func:`invalid_episodes` draws
@@ -32,26 +41,34 @@ from hypothesis import strategies as st
 
 from ..models.common import SHANGHAI, Category, CodeSystem, Programme, Route, SessionKind
 from ..models.episode import Code
+from ..policy.disease_table import MAPPED_SYSTEMS, DiseaseTable
 from ..policy.loader import Catalogue, Policy
 from ..policy.registry import resolve_policy
 from ..policy.schema import (
     AgencyLabel,
+    BetweenSessions,
     CatalogueMatch,
     ClinicalPathwayWindow,
     ConsentSigned,
     ConversionNotProvided,
     ConvertToOrdinaryInpatient,
+    DailyFeeSchedule,
     DaysWindow,
     DepartmentRequired,
+    DiseaseMapped,
+    FeeForServiceOrQuota,
     FiledDiseases,
     MergeWindow,
     MinTier,
     NoMerge,
     NoTimeLimit,
     PerBedDay,
+    PerDisease,
     ProgrammeFiled,
     ProgrammeRules,
     SessionRoute,
+    SessionsRequired,
+    SessionsSameDay,
     StayHours,
 )
 
@@ -203,18 +220,26 @@ class _Plan:
         self.eligible = eligible
         self.min_tier = 1
         self.departments: list[str] = []
-        self.principal: st.SearchStrategy[Code] | None = None
+        self.principal: st.SearchStrategy[list[Code]] | None = None
+        """The principal diagnosis and the codes that must come with it."""
+        self.principal_catalogue: Catalogue | None = None
+        self.principal_table: str | None = None
         self.extra_diagnoses: list[st.SearchStrategy[Code]] = []
         self.procedures: list[st.SearchStrategy[Code]] = []
         self.filed_diseases = False
-        self.session_kind = _SESSION_KIND[programme]
+        self.session_kinds: list[SessionKind] = [_SESSION_KIND[programme]]
+        self.session_kinds_set = False
         self.allowed_routes: list[Route] | None = None
         self.needs_sessions = False
+        self.same_day_sessions = False
+        self.quota_codes: list[str] = []
+        self.quota_tiers: list[int] = []
         for rule in rules.eligibility:
             self._eligibility(rule)
         self._payment()
         self.durations = self._durations(stay)
         self._check_merge_and_conversion()
+        self.day_ward_categories = self._charge_rules()
 
     def _eligibility(self, rule: object) -> None:
         if isinstance(rule, ProgrammeFiled | ConsentSigned | FiledDiseases):
@@ -228,27 +253,62 @@ class _Plan:
             system = CodeSystem(catalogue.header.system)
             codes = _code_for(catalogue).map(partial(_as_code, system=system))
             if rule.target == "principal_diagnosis":
-                if self.principal is not None:
-                    raise UnsupportedRule(
-                        "two catalogue rules constrain the principal diagnosis; the kit "
-                        "cannot draw one code for both"
-                    )
-                self.principal = codes
+                self._set_principal(codes.map(lambda code: [code]), rule.kind)
+                self.principal_catalogue = catalogue
             elif rule.target == "any_diagnosis":
                 self.extra_diagnoses.append(codes)
             else:
                 self.procedures.append(codes)
         elif isinstance(rule, SessionRoute):
-            self.session_kind = rule.session_kind
+            self._narrow_sessions([rule.session_kind])
             self.allowed_routes = [r for r in Route if r not in rule.excluded_when_all]
-            self.needs_sessions = True
+        elif isinstance(rule, SessionsRequired):
+            self._narrow_sessions(list(rule.session_kinds))
+        elif isinstance(rule, DiseaseMapped):
+            self._set_principal(
+                _mapped_diagnoses(self.policy.disease_tables[rule.table]), rule.kind
+            )
+            self.principal_table = rule.table
         else:
             raise UnsupportedRule(f"eligibility rule kind {_kind(rule)!r} is not known to the kit")
+
+    def _set_principal(self, codes: st.SearchStrategy[list[Code]], kind: str) -> None:
+        if self.principal is not None:
+            raise UnsupportedRule(
+                f"two rules ({kind} and another) constrain the principal diagnosis; the kit "
+                "cannot draw one code for both"
+            )
+        self.principal = codes
+
+    def _narrow_sessions(self, kinds: list[SessionKind]) -> None:
+        """Sessions are required, of kinds every session rule admits."""
+        if self.session_kinds_set:
+            kinds = [k for k in self.session_kinds if k in kinds]
+        if not kinds:
+            raise UnsupportedRule("the session rules admit no session kind in common")
+        self.session_kinds = kinds
+        self.session_kinds_set = True
+        self.needs_sessions = True
 
     def _payment(self) -> None:
         agency = self.rules.payment.agency
         if isinstance(agency, PerBedDay):
             self.needs_sessions = self.needs_sessions or agency.count == "session_days"
+        elif isinstance(agency, PerDisease):
+            if agency.bed_days is not None and agency.bed_days.count == "session_days":
+                self.needs_sessions = True
+            if self.principal_table != agency.table:
+                table = self.policy.disease_tables[agency.table]
+                self._set_principal(_mapped_diagnoses(table), agency.kind)
+                self.principal_table = agency.table
+        elif isinstance(agency, FeeForServiceOrQuota):
+            catalogue = self.principal_catalogue
+            self.quota_codes = [
+                d.code
+                for d in agency.quotas.diseases
+                if catalogue is None or catalogue.match(_as_code(d.code, CodeSystem.ICD_10))
+            ]
+            self.quota_tiers = sorted(agency.ordinary_daily_fees.by_tier)
         elif not isinstance(agency, AgencyLabel):
             raise UnsupportedRule(f"agency rule kind {_kind(agency)!r} is not known to the kit")
 
@@ -258,6 +318,11 @@ class _Plan:
         rule = self.rules.time_limit
         if isinstance(rule, NoTimeLimit):
             return st.tuples(st.integers(HOUR, 14 * DAY).map(lambda s: s * US), st.none())
+        if isinstance(rule, SessionsSameDay):
+            self.same_day_sessions = True
+            top = 14 if rule.max_cycle is None else rule.max_cycle.days + 2
+            cycle = st.one_of(st.integers(HOUR, 14 * DAY), st.integers(HOUR, top * DAY))
+            return st.tuples(cycle.map(lambda s: s * US), st.none())
         if not isinstance(rule, StayHours):
             raise UnsupportedRule(f"time-limit rule kind {_kind(rule)!r} is not known to the kit")
         limit = rule.limit_hours * HOUR * US
@@ -310,14 +375,38 @@ class _Plan:
         if not isinstance(conversion, ConvertToOrdinaryInpatient | ConversionNotProvided):
             raise UnsupportedRule(f"conversion kind {_kind(conversion)!r} is not known to the kit")
 
+    def _charge_rules(self) -> list[str]:
+        """The categories the day ward's charge rules judge (drawn often for day care)."""
+        judged: list[Category] = []
+        between, fees = self.rules.between_sessions, self.rules.fee_schedule
+        if isinstance(between, BetweenSessions):
+            judged += [*between.categories, *between.drug_categories]
+        elif between is not None:
+            raise UnsupportedRule(f"between-sessions kind {_kind(between)!r} is not known")
+        if isinstance(fees, DailyFeeSchedule):
+            judged += fees.categories
+        elif fees is not None:
+            raise UnsupportedRule(f"fee schedule kind {_kind(fees)!r} is not known to the kit")
+        return sorted({c.value for c in judged})
+
     def categories(self, setting: str) -> st.SearchStrategy[str]:
-        """Any category; for an outside charge, often one its merge window takes."""
+        """Any category; for an outside charge, often one its merge window takes; for a
+        day-ward charge, often one the charge rules judge."""
+        if setting == "day_care" and self.day_ward_categories:
+            return st.one_of(st.sampled_from(self.day_ward_categories), categories())
         side = {"outpatient": "pre_admission", "post_discharge": "post_discharge"}.get(setting)
         rule = None if side is None else getattr(self.rules.merge, side)
         if isinstance(rule, MergeWindow) and rule.categories != "all" and rule.categories:
             merging = st.sampled_from([c.value for c in rule.categories])
             return st.one_of(merging, categories())
         return categories()
+
+    def routes(self) -> st.SearchStrategy[dict[str, str]]:
+        """A charge's route, now and then, where a between-sessions rule judges drug routes."""
+        between = self.rules.between_sessions
+        if not isinstance(between, BetweenSessions) or not between.drug_routes:
+            return st.just({})
+        return st.one_of(st.just({}), st.sampled_from([{"route": r.value} for r in Route]))
 
     def window_days(self, side: str) -> int:
         rule = getattr(self.rules.merge, side)
@@ -332,6 +421,32 @@ class _Plan:
 
 def _as_code(code: str, system: CodeSystem) -> Code:
     return Code(code=code, system=system)
+
+
+def _mapped_diagnoses(table: DiseaseTable) -> st.SearchStrategy[list[Code]]:
+    """A principal diagnosis a disease row maps (its TCD or ICD-10 code, now and then with a
+    suffix), followed by the row's code in the other system where the mapping needs it or
+    the draw adds it."""
+
+    def pick(index: int, system: CodeSystem, suffix: str, hint: bool) -> list[Code]:
+        row = table.rows[index]
+        tcd, icd10 = _as_code(row.tcd, CodeSystem.TCD), _as_code(row.icd10, CodeSystem.ICD_10)
+        principal, other = (tcd, icd10) if system is CodeSystem.TCD else (icd10, tcd)
+        longer = _as_code(principal.code + suffix, principal.system)
+        if table.lookup([longer, other]).row == row:
+            principal = longer
+        if table.lookup([principal, other]).row != row:  # pragma: no cover
+            raise UnsupportedRule(f"table {table.key} does not map {row.name} one to one")
+        alone = table.lookup([principal]).row == row
+        return [principal] if alone and not hint else [principal, other]
+
+    return st.builds(
+        pick,
+        st.integers(0, len(table.rows) - 1),
+        st.sampled_from(MAPPED_SYSTEMS),
+        st.sampled_from(["", "0", ".1"]),
+        st.booleans(),
+    )
 
 
 def _kind(rule: object) -> str:
@@ -378,6 +493,7 @@ def _draw(
                 "setting": setting,
                 "category": draw(plan.categories(setting)),
                 "amount": draw(amounts()),
+                **draw(plan.routes()),
                 **extra,
             }
         )
@@ -399,8 +515,15 @@ def _draw(
         item["id"] = f"c{number:03d}"
 
     sessions = _sessions(draw, plan, admitted, seconds, when)
-    principal = draw(plan.principal) if plan.principal is not None else draw(_any_icd10())
-    diagnoses = [principal, *(draw(s) for s in plan.extra_diagnoses)]
+    first = draw(plan.principal) if plan.principal is not None else [draw(_any_icd10())]
+    if plan.quota_codes and draw(st.integers(0, 2)) == 0:
+        first = [
+            _as_code(draw(st.sampled_from(plan.quota_codes)) + draw(_suffix), CodeSystem.ICD_10)
+        ]
+    if not plan.eligible and draw(st.integers(0, 4)) == 0:  # maybe outside every list
+        first = [draw(_any_icd10())]
+    principal = first[0]
+    diagnoses = [*first, *(draw(s) for s in plan.extra_diagnoses)]
     procedures = [draw(s) for s in plan.procedures]
     if not procedures and draw(st.booleans()):
         procedures.append(Code(code="99.25", system=CodeSystem.ICD_9_CM_3))
@@ -420,6 +543,9 @@ def _draw(
     }
     if reason is not None:
         episode["extension_reason"] = reason
+    choice = _method_choice(draw, plan, principal, episode["institution"]["tier"])
+    if choice is not None:
+        episode["agency_method_choice"] = choice
     if moved is not None:
         episode["conversion"] = {"at": when(moved), "ward": "general_surgery"}
     if pathway:
@@ -479,6 +605,26 @@ def _origin(draw: Callable[[st.SearchStrategy[Any]], Any]) -> dict[str, Any]:
     return origin
 
 
+_suffix = st.sampled_from(["", "0", ".1", ".901"])
+
+
+def _method_choice(
+    draw: Callable[[st.SearchStrategy[Any]], Any], plan: _Plan, principal: Code, tier: int
+) -> str | None:
+    """The hospital's choice of agency method where the policy offers one: none given,
+    fee-for-service, or the quota method (for an eligible draw only where it applies)."""
+    if not plan.quota_codes:
+        return None
+    options: list[str | None] = [None, "fee_for_service"]
+    listed = principal.system is CodeSystem.ICD_10 and any(
+        principal.code.startswith(code) for code in plan.quota_codes
+    )
+    if not plan.eligible or (listed and tier in plan.quota_tiers):
+        options.append("quota_minus_fees")
+    choice: str | None = draw(st.sampled_from(options))
+    return choice
+
+
 def _any_icd10() -> st.SearchStrategy[Code]:
     return st.from_regex(r"[A-Z][0-9]{2}\.[0-9]{1,3}", fullmatch=True).map(
         lambda c: Code(code=c, system=CodeSystem.ICD_10)
@@ -521,25 +667,65 @@ def _sessions(
     when: Callable[[dt.datetime], str],
 ) -> list[dict[str, Any]]:
     """Sessions inside the day-care part, non-overlapping: one a day for a stay that spans
-    days, else one to three; with an allowed route where the policy judges routes."""
+    days, else one to three; for a cycle of same-day sessions, one on each of some days
+    (for an ineligible draw, the last may run past midnight); with an allowed route where
+    the policy judges routes."""
     if not plan.needs_sessions and not draw(st.booleans()):
         return []
-    count = max(1, seconds // DAY) if seconds > DAY else draw(st.integers(1, 3))
-    slot = seconds // count
+    if plan.needs_sessions and not plan.eligible and draw(st.integers(0, 3)) == 0:
+        return []
+    if plan.same_day_sessions:
+        spans = _daily_spans(draw, plan, admitted, admitted + dt.timedelta(seconds=seconds))
+    else:
+        count = max(1, seconds // DAY) if seconds > DAY else draw(st.integers(1, 3))
+        slot = seconds // count
+        spans = []
+        for index in range(count):
+            start = admitted + dt.timedelta(seconds=index * slot)
+            spans.append(
+                (start, start + dt.timedelta(seconds=draw(st.integers(0, max(0, slot - 1)))))
+            )
     routes = plan.allowed_routes
     sessions = []
-    for index in range(count):
-        start = admitted + dt.timedelta(seconds=index * slot)
-        length = draw(st.integers(0, max(0, slot - 1)))
+    for start, end in spans:
         session: dict[str, Any] = {
             "start": when(start),
-            "end": when(start + dt.timedelta(seconds=length)),
-            "kind": plan.session_kind.value,
+            "end": when(end),
+            "kind": draw(st.sampled_from(plan.session_kinds)).value,
         }
         if routes is not None:
             session["route"] = draw(st.sampled_from(routes)).value
         sessions.append(session)
     return sessions
+
+
+def _daily_spans(
+    draw: Callable[[st.SearchStrategy[Any]], Any],
+    plan: _Plan,
+    admitted: dt.datetime,
+    end: dt.datetime,
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """One session on each of up to eight calendar days (Asia/Shanghai) of the cycle, each
+    starting and ending on its day, inside [admitted, end]."""
+    first_day = admitted.astimezone(SHANGHAI).date()
+    days = (end.astimezone(SHANGHAI).date() - first_day).days + 1
+    chosen = draw(st.lists(st.integers(0, days - 1), min_size=1, max_size=8, unique=True))
+    spans = []
+    for offset in sorted(chosen):
+        midnight = dt.datetime.combine(first_day + dt.timedelta(days=offset), dt.time(), SHANGHAI)
+        low = max(admitted, midnight)
+        high = min(end, midnight + dt.timedelta(days=1, microseconds=-1))
+        if low > high:
+            continue
+        start = low + dt.timedelta(seconds=draw(st.integers(0, int((high - low).total_seconds()))))
+        length = draw(st.integers(0, int((high - start).total_seconds())))
+        spans.append((start, start + dt.timedelta(seconds=length)))
+    if not spans:
+        spans.append((admitted, admitted))
+    if not plan.eligible and draw(st.booleans()):  # the last session runs past midnight
+        start = spans[-1][0]
+        spans[-1] = (start, min(end, start + dt.timedelta(hours=draw(st.integers(1, 30)))))
+    return spans
 
 
 # --- invalid input -------------------------------------------------------------------------
