@@ -1,25 +1,21 @@
-"""Hypothesis profiles: ``ci`` (the default, keeps the suite to a few minutes) and
-``thorough`` (many more examples, for a policy change or before a release)::
+"""Hypothesis profiles: ``ci`` (the default, keeps the suite to a few minutes),
+``thorough`` (many more examples, for a policy change or before a release) and ``fuzz``
+(10 000 examples, for the fuzz targets)::
 
     python3 -m pytest --hypothesis-profile=thorough
+    python3 -m pytest tests/test_fuzz.py --hypothesis-profile=fuzz
 """
 
 from __future__ import annotations
 
 from hypothesis import HealthCheck, settings
 
-settings.register_profile(
-    "ci",
-    max_examples=100,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    print_blob=True,
-)
-settings.register_profile(
-    "thorough",
-    max_examples=1000,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    print_blob=True,
-)
+for name, examples in (("ci", 100), ("thorough", 1_000), ("fuzz", 10_000)):
+    settings.register_profile(
+        name,
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        print_blob=True,
+    )
 settings.load_profile("ci")

@@ -16,7 +16,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -24,7 +23,12 @@ from daycare_settle import DaycareSettleError, load_policy, settle
 from daycare_settle.policy.registry import rules_root
 from daycare_settle.testing import episodes, malformed_json
 
-PANZHIHUA = rules_root() / "panzhihua" / "panyibaogui-2024-2.yaml"
+POLICIES = {
+    "panzhihua": ["day_surgery", "day_chemo", "tcm_day_care"],
+    "jining": ["oncology_day_ward"],
+    "qingyuan": ["day_surgery"],
+    "tcm-pilot-2025": ["tcm_day_care"],
+}
 
 json_values = st.recursive(
     st.none()
@@ -64,18 +68,14 @@ def _paths(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 
 @st.composite
-def mutated_episodes(draw: st.DrawFn) -> Any:
-    """A valid episode with one to three of its values replaced, removed or duplicated."""
-    data = copy.deepcopy(
-        draw(
-            episodes(
-                "panzhihua",
-                draw(st.sampled_from(["day_surgery", "day_chemo", "tcm_day_care"])),
-                stay="any",
-                conversion=None,
-            )
-        )
-    )
+def mutated_episodes(draw: st.DrawFn) -> tuple[str, Any]:
+    """A valid episode of any bundled policy with one to three of its values replaced,
+    removed or duplicated, with the policy to settle it under."""
+    policy = draw(st.sampled_from(sorted(POLICIES)))
+    programme = draw(st.sampled_from(POLICIES[policy]))
+    eligible = draw(st.booleans())
+    valid = episodes(policy, programme, stay="any", conversion=None, eligible=eligible)
+    data = copy.deepcopy(draw(valid))
     for _ in range(draw(st.integers(1, 3))):
         path = draw(st.sampled_from(_paths(data)))
         if not path:
@@ -90,12 +90,12 @@ def mutated_episodes(draw: st.DrawFn) -> Any:
             del parent[path[-1]]
         elif isinstance(parent, list):
             parent.append(copy.deepcopy(parent[path[-1]]))
-    return data
+    return policy, data
 
 
-def _settles_or_refuses(data: Any) -> None:
+def _settles_or_refuses(data: Any, policy: str = "panzhihua") -> None:
     with contextlib.suppress(DaycareSettleError):
-        settle(data)
+        settle(data, policy)
 
 
 @given(malformed_json())
@@ -104,14 +104,31 @@ def test_fuzz_settle_on_arbitrary_text(text: str | bytes) -> None:
 
 
 @given(mutated_episodes())
-def test_fuzz_settle_on_mutated_episodes(data: Any) -> None:
-    _settles_or_refuses(data)
-    _settles_or_refuses(json.dumps(data, default=str))
+def test_fuzz_settle_on_mutated_episodes(mutated: tuple[str, Any]) -> None:
+    policy, data = mutated
+    _settles_or_refuses(data, policy)
+    _settles_or_refuses(json.dumps(data, default=str), policy)
 
 
 # --- the rule-file loader --------------------------------------------------------------------
 
-LINES = PANZHIHUA.read_text(encoding="utf-8").splitlines(keepends=True)
+ROOT = rules_root()
+# Every bundled file, and the rule file whose loading reads it.
+OWNERS = {
+    "panzhihua/panyibaogui-2024-2.yaml": "panzhihua/panyibaogui-2024-2.yaml",
+    "panzhihua/catalogues/day-surgery-procedures.yaml": "panzhihua/panyibaogui-2024-2.yaml",
+    "panzhihua/catalogues/day-chemo-diseases.yaml": "panzhihua/panyibaogui-2024-2.yaml",
+    "panzhihua/catalogues/tcm-day-care-diseases.yaml": "panzhihua/panyibaogui-2024-2.yaml",
+    "jining/jiyibaozi-2021-44.yaml": "jining/jiyibaozi-2021-44.yaml",
+    "jining/catalogues/malignant-tumours.yaml": "jining/jiyibaozi-2021-44.yaml",
+    "qingyuan/qingyibaodai-2020-49.yaml": "qingyuan/qingyibaodai-2020-49.yaml",
+    "qingyuan/catalogues/day-surgery-diseases.yaml": "qingyuan/qingyibaodai-2020-49.yaml",
+    "national/tcm-pilot-2025.yaml": "tcm-pilot-2025/illustrative-region.yaml",
+    "tcm-pilot-2025/illustrative-region.yaml": "tcm-pilot-2025/illustrative-region.yaml",
+    "tcm-pilot-2025/catalogues/illustrative-diseases.yaml": (
+        "tcm-pilot-2025/illustrative-region.yaml"
+    ),
+}
 NOISE = st.sampled_from(
     [
         "",
@@ -128,6 +145,7 @@ NOISE = st.sampled_from(
         "#",
         "kind: ",
         "source: ",
+        "extends: ",
         "null",
         "1e400",
         "'",
@@ -141,10 +159,10 @@ NOISE = st.sampled_from(
 
 
 @st.composite
-def mutated_rule_files(draw: st.DrawFn) -> str:
-    """The Panzhihua rule file with one to four lines deleted, duplicated, swapped,
-    truncated or spliced with noise."""
-    lines = list(LINES)
+def mutated_lines(draw: st.DrawFn, text: str) -> str:
+    """``text`` with one to four lines deleted, duplicated, swapped, truncated or spliced
+    with noise."""
+    lines = text.splitlines(keepends=True)
     for _ in range(draw(st.integers(1, 4))):
         index = draw(st.integers(0, len(lines) - 1))
         action = draw(st.sampled_from(["delete", "duplicate", "swap", "truncate", "splice"]))
@@ -162,30 +180,42 @@ def mutated_rule_files(draw: st.DrawFn) -> str:
             line = lines[index]
             at = draw(st.integers(0, len(line)))
             lines[index] = line[:at] + draw(NOISE | st.text(max_size=5)) + line[at:]
+        if not lines:
+            break
     return "".join(lines)
 
 
-@pytest.fixture(scope="module")
-def rule_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("fuzz-rules")
-    shutil.copytree(PANZHIHUA.parent / "catalogues", folder / "catalogues")
-    return folder
+@st.composite
+def mutated_rule_trees(draw: st.DrawFn) -> tuple[str, str, str]:
+    """(file mutated, its new text, rule file to load): one bundled rule file, frame,
+    catalogue or disease table with a few lines broken."""
+    target = draw(st.sampled_from(sorted(OWNERS)))
+    text = (ROOT / target).read_text(encoding="utf-8")
+    return target, draw(mutated_lines(text)), OWNERS[target]
+
+
+def test_every_bundled_file_is_fuzzed() -> None:
+    bundled = {str(p.relative_to(ROOT)) for p in ROOT.rglob("*.yaml")}
+    missing = bundled - set(OWNERS)
+    assert not missing, f"add these rule files to OWNERS: {sorted(missing)}"
 
 
 _names = itertools.count()
 
 
-def test_fuzz_loader_on_mutated_rule_files(rule_folder: Path) -> None:
-    @given(mutated_rule_files())
-    def check(text: str) -> None:
-        # A fresh name each time: the loader caches by path, size and modification time.
-        path = rule_folder / f"rules-{next(_names)}.yaml"
-        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+def test_fuzz_loader_on_mutated_rule_files(tmp_path: Path) -> None:
+    @given(mutated_rule_trees())
+    def check(mutation: tuple[str, str, str]) -> None:
+        target, text, owner = mutation
+        # A fresh tree each time: the loader caches by the rule file's path, size and time.
+        tree = tmp_path / f"rules-{next(_names)}"
+        shutil.copytree(ROOT, tree)
+        (tree / target).write_text(text, encoding="utf-8", errors="surrogatepass")
         try:
-            load_policy(path)
+            load_policy(tree / owner)
         except DaycareSettleError:
             pass
         finally:
-            path.unlink()
+            shutil.rmtree(tree)
 
     check()

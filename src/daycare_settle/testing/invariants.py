@@ -210,16 +210,15 @@ def _no_limit_boundaries(
 def _stay_hours_boundaries(policy: Policy, episode: dict[str, Any], rule: StayHours) -> None:
     admitted = _moment(episode["admitted_at"])
     latest = _latest(episode)
-    tick = TICK
     limit = dt.timedelta(hours=rule.limit_hours)
     ceiling = None
     if rule.extended_limit_hours is not None:
         ceiling = dt.timedelta(hours=rule.extended_limit_hours)
     reason = episode.get("extension_reason")
-    floor = max(latest - admitted, tick)
-    points = {floor, limit, limit + tick, limit + dt.timedelta(seconds=1)}
+    floor = max(latest - admitted, TICK)
+    points = {floor, limit, limit + TICK, limit + dt.timedelta(seconds=1)}
     if ceiling is not None:
-        points |= {ceiling, ceiling + tick}
+        points |= {ceiling, ceiling + TICK}
 
     def band(span: dt.timedelta) -> TimeLimitStatus:
         if span <= limit:
@@ -310,12 +309,14 @@ def _before(text: str, moment: str) -> bool:
     return _moment(text) < _moment(moment)
 
 
-def _day_ward_citations(policy: Policy, rules: ProgrammeRules) -> list[Citation | None]:
-    """The clauses a day-ward charge rule cites when it disallows a charge."""
+def _day_ward_citations(policy: Policy, rules: ProgrammeRules) -> list[Citation]:
+    """The clauses a day-ward charge rule cites when it disallows a charge (an uncited
+    disallowance is never excused)."""
     found: list[Rule | None] = [rules.between_sessions, rules.fee_schedule]
     if isinstance(rules.fee_schedule, DailyFeeSchedule):
         found.extend(rules.fee_schedule.days)
-    return [policy.citation(rule.source) for rule in found if rule is not None]
+    cited = (policy.citation(rule.source) for rule in found if rule is not None)
+    return [citation for citation in cited if citation is not None]
 
 
 def _dump(data: Any, path: Path) -> None:

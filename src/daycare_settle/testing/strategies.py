@@ -140,6 +140,10 @@ def _render(moment: dt.datetime, style: int) -> str:
     return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
+_SUFFIXES = st.sampled_from(["", "0", "01", ".1", ".901", "00x001"])
+"""What hospitals append to a listed code (e.g. ``51.23`` → ``51.2300x001``)."""
+
+
 def _code_for(catalogue: Catalogue) -> st.SearchStrategy[str]:
     """A code the catalogue matches: an entry's code plus a suffix, or a range bound."""
     options: list[str] = []
@@ -148,7 +152,6 @@ def _code_for(catalogue: Catalogue) -> st.SearchStrategy[str]:
             options.append(entry.code)
         elif entry.range is not None:
             options.extend(entry.range)
-    suffixes = st.sampled_from(["", "0", "01", ".901", "00x001"])
     system = CodeSystem(catalogue.header.system)
 
     def checked(code: str) -> str:
@@ -157,7 +160,7 @@ def _code_for(catalogue: Catalogue) -> st.SearchStrategy[str]:
         return code
 
     return st.builds(
-        lambda base, suffix: checked(base + suffix), st.sampled_from(options), suffixes
+        lambda base, suffix: checked(base + suffix), st.sampled_from(options), _SUFFIXES
     )
 
 
@@ -227,11 +230,10 @@ class _Plan:
         self.extra_diagnoses: list[st.SearchStrategy[Code]] = []
         self.procedures: list[st.SearchStrategy[Code]] = []
         self.filed_diseases = False
-        self.session_kinds: list[SessionKind] = [_SESSION_KIND[programme]]
-        self.session_kinds_set = False
+        self.required_session_kinds: list[SessionKind] | None = None
         self.allowed_routes: list[Route] | None = None
         self.needs_sessions = False
-        self.same_day_sessions = False
+        self.same_day_sessions = isinstance(rules.time_limit, SessionsSameDay)
         self.quota_codes: list[str] = []
         self.quota_tiers: list[int] = []
         for rule in rules.eligibility:
@@ -280,15 +282,27 @@ class _Plan:
             )
         self.principal = codes
 
+    def _admits_principal(self, code: Code) -> bool:
+        """Whether the catalogue or disease table the principal is drawn from admits ``code``."""
+        if self.principal_catalogue is not None:
+            return self.principal_catalogue.match(code) is not None
+        if self.principal_table is not None:
+            return self.policy.disease_tables[self.principal_table].lookup([code]).row is not None
+        return True
+
     def _narrow_sessions(self, kinds: list[SessionKind]) -> None:
         """Sessions are required, of kinds every session rule admits."""
-        if self.session_kinds_set:
-            kinds = [k for k in self.session_kinds if k in kinds]
+        if self.required_session_kinds is not None:
+            kinds = [k for k in self.required_session_kinds if k in kinds]
         if not kinds:
             raise UnsupportedRule("the session rules admit no session kind in common")
-        self.session_kinds = kinds
-        self.session_kinds_set = True
+        self.required_session_kinds = kinds
         self.needs_sessions = True
+
+    @property
+    def session_kinds(self) -> list[SessionKind]:
+        """The kinds sessions are drawn from: the required ones, else the programme's own."""
+        return self.required_session_kinds or [_SESSION_KIND[self.programme]]
 
     def _payment(self) -> None:
         agency = self.rules.payment.agency
@@ -302,11 +316,10 @@ class _Plan:
                 self._set_principal(_mapped_diagnoses(table), agency.kind)
                 self.principal_table = agency.table
         elif isinstance(agency, FeeForServiceOrQuota):
-            catalogue = self.principal_catalogue
             self.quota_codes = [
                 d.code
                 for d in agency.quotas.diseases
-                if catalogue is None or catalogue.match(_as_code(d.code, CodeSystem.ICD_10))
+                if self._admits_principal(_as_code(d.code, CodeSystem.ICD_10))
             ]
             self.quota_tiers = sorted(agency.ordinary_daily_fees.by_tier)
         elif not isinstance(agency, AgencyLabel):
@@ -319,7 +332,6 @@ class _Plan:
         if isinstance(rule, NoTimeLimit):
             return st.tuples(st.integers(HOUR, 14 * DAY).map(lambda s: s * US), st.none())
         if isinstance(rule, SessionsSameDay):
-            self.same_day_sessions = True
             top = 14 if rule.max_cycle is None else rule.max_cycle.days + 2
             cycle = st.one_of(st.integers(HOUR, 14 * DAY), st.integers(HOUR, top * DAY))
             return st.tuples(cycle.map(lambda s: s * US), st.none())
@@ -444,7 +456,7 @@ def _mapped_diagnoses(table: DiseaseTable) -> st.SearchStrategy[list[Code]]:
         pick,
         st.integers(0, len(table.rows) - 1),
         st.sampled_from(MAPPED_SYSTEMS),
-        st.sampled_from(["", "0", ".1"]),
+        _SUFFIXES,
         st.booleans(),
     )
 
@@ -518,7 +530,7 @@ def _draw(
     first = draw(plan.principal) if plan.principal is not None else [draw(_any_icd10())]
     if plan.quota_codes and draw(st.integers(0, 2)) == 0:
         first = [
-            _as_code(draw(st.sampled_from(plan.quota_codes)) + draw(_suffix), CodeSystem.ICD_10)
+            _as_code(draw(st.sampled_from(plan.quota_codes)) + draw(_SUFFIXES), CodeSystem.ICD_10)
         ]
     if not plan.eligible and draw(st.integers(0, 4)) == 0:  # maybe outside every list
         first = [draw(_any_icd10())]
@@ -603,9 +615,6 @@ def _origin(draw: Callable[[st.SearchStrategy[Any]], Any]) -> dict[str, Any]:
     if where is not None:
         origin["institution_id"] = where
     return origin
-
-
-_suffix = st.sampled_from(["", "0", ".1", ".901"])
 
 
 def _method_choice(
