@@ -20,15 +20,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from daycare_settle import DaycareSettleError, load_policy, settle
-from daycare_settle.policy.registry import rules_root
+from daycare_settle.policy.registry import policy_ids, rules_root
 from daycare_settle.testing import episodes, malformed_json
 
-POLICIES = {
-    "panzhihua": ["day_surgery", "day_chemo", "tcm_day_care"],
-    "jining": ["oncology_day_ward"],
-    "qingyuan": ["day_surgery"],
-    "tcm-pilot-2025": ["tcm_day_care"],
-}
+POLICIES = {p: [x.value for x in load_policy(p).rules.programmes] for p in policy_ids()}
+"""Every bundled policy and the programmes it covers."""
 
 json_values = st.recursive(
     st.none()

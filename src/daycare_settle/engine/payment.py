@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Literal
 
 from ..models.common import FEN, CodeSystem, Setting, local_date
-from ..models.episode import Episode
+from ..models.episode import Code, Episode
 from ..models.settlement import CalculationStep, ParameterRead, Payment
 from ..policy.loader import Policy, normalise_code
 from ..policy.schema import (
@@ -20,6 +20,7 @@ from ..policy.schema import (
     PaymentRules,
     PerBedDay,
     PerDisease,
+    QuotaDisease,
     Rule,
 )
 from .explain import cite, read, reject, step
@@ -143,6 +144,15 @@ def _per_bed_day(
     )
 
 
+def quota_disease(rule: FeeForServiceOrQuota, code: Code) -> QuotaDisease | None:
+    """The disease of ``rule``'s quota list an ICD-10 code falls under (原实行定额结算的病种),
+    matched by code prefix; ``None`` for a code not on the list."""
+    if code.system is not CodeSystem.ICD_10:
+        return None
+    text = normalise_code(code.code)
+    return next((d for d in rule.quotas.diseases if text.startswith(normalise_code(d.code))), None)
+
+
 def _fee_for_service_or_quota(
     episode: Episode,
     policy: Policy,
@@ -172,15 +182,7 @@ def _fee_for_service_or_quota(
         )
     failure: tuple[str, str] | None = None
     code = episode.principal_diagnosis
-    disease = next(
-        (
-            d
-            for d in rule.quotas.diseases
-            if code.system is CodeSystem.ICD_10
-            and normalise_code(code.code).startswith(normalise_code(d.code))
-        ),
-        None,
-    )
+    disease = quota_disease(rule, code)
     daily = rule.ordinary_daily_fees.by_tier.get(episode.institution.tier)
     if choice != "quota_minus_fees":
         failure = (

@@ -39,6 +39,7 @@ from typing import Any, Literal
 
 from hypothesis import strategies as st
 
+from ..engine.payment import quota_disease
 from ..models.common import SHANGHAI, Category, CodeSystem, Programme, Route, SessionKind
 from ..models.episode import Code
 from ..policy.disease_table import MAPPED_SYSTEMS, DiseaseTable
@@ -234,8 +235,8 @@ class _Plan:
         self.allowed_routes: list[Route] | None = None
         self.needs_sessions = False
         self.same_day_sessions = isinstance(rules.time_limit, SessionsSameDay)
+        self.quota_rule: FeeForServiceOrQuota | None = None
         self.quota_codes: list[str] = []
-        self.quota_tiers: list[int] = []
         for rule in rules.eligibility:
             self._eligibility(rule)
         self._payment()
@@ -316,12 +317,12 @@ class _Plan:
                 self._set_principal(_mapped_diagnoses(table), agency.kind)
                 self.principal_table = agency.table
         elif isinstance(agency, FeeForServiceOrQuota):
+            self.quota_rule = agency
             self.quota_codes = [
                 d.code
                 for d in agency.quotas.diseases
                 if self._admits_principal(_as_code(d.code, CodeSystem.ICD_10))
             ]
-            self.quota_tiers = sorted(agency.ordinary_daily_fees.by_tier)
         elif not isinstance(agency, AgencyLabel):
             raise UnsupportedRule(f"agency rule kind {_kind(agency)!r} is not known to the kit")
 
@@ -622,13 +623,12 @@ def _method_choice(
 ) -> str | None:
     """The hospital's choice of agency method where the policy offers one: none given,
     fee-for-service, or the quota method (for an eligible draw only where it applies)."""
-    if not plan.quota_codes:
+    rule = plan.quota_rule
+    if rule is None:
         return None
     options: list[str | None] = [None, "fee_for_service"]
-    listed = principal.system is CodeSystem.ICD_10 and any(
-        principal.code.startswith(code) for code in plan.quota_codes
-    )
-    if not plan.eligible or (listed and tier in plan.quota_tiers):
+    listed = quota_disease(rule, principal) is not None
+    if not plan.eligible or (listed and tier in rule.ordinary_daily_fees.by_tier):
         options.append("quota_minus_fees")
     choice: str | None = draw(st.sampled_from(options))
     return choice
