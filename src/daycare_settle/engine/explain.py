@@ -12,13 +12,12 @@ def cite(policy: Policy, rule: Rule | None) -> Citation | None:
     return None if rule is None else policy.citation(rule.source)
 
 
-def read(name: str, value: object, rule: Rule | None) -> ParameterRead:
-    """Record that a decision read ``value`` from ``rule`` (with the rule's provenance), or
-    from the episode itself when ``rule`` is ``None``."""
+def read(name: str, value: object, rule: Rule | None, field: str | None = None) -> ParameterRead:
+    """Record that a decision read ``value`` from ``rule``'s ``field`` (``name`` unless
+    given), with that value's provenance, or from the episode when ``rule`` is ``None``."""
     text = value if isinstance(value, str) else _text(value)
-    return ParameterRead(
-        name=name, value=text, provenance="episode" if rule is None else rule.provenance
-    )
+    provenance = "episode" if rule is None else rule.provenance_of(field or name)
+    return ParameterRead(name=name, value=text, provenance=provenance)
 
 
 def _text(value: object) -> str:

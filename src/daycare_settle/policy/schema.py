@@ -17,15 +17,39 @@ from pydantic import Field, model_validator
 from ..models.common import CategoryField, FrozenModel, Money, Programme, Route, SessionKind
 
 Provenance = Literal["explicit", "local-parameter", "national-definition", "illustrative"]
+ReadingProvenance = Literal["local-parameter", "national-definition", "illustrative"]
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$", max_length=80)]
+
+_RULE_KEYS = frozenset({"source", "provenance", "note", "readings", "kind"})
+
+
+class Reading(FrozenModel):
+    """One value of a rule that its clause does not state (a reading, 解读): what kind of
+    reading it is, what was chosen and why, and the other reading a deployment may choose
+    by setting the value differently in its rule file."""
+
+    provenance: ReadingProvenance
+    note: str = Field(min_length=1)
+    """What was chosen and why."""
+    alternative: str = Field(min_length=1)
+    """The other reading(s), and the value of this key that selects each."""
+    source: str | None = None
+    """For ``national-definition``: the clause (naming its national document) that states
+    the value; otherwise the clause that leaves the value open, where there is one."""
 
 
 class Rule(FrozenModel):
-    """What every rule carries: its clause, or the provenance of a value the text lacks."""
+    """What every rule carries: its clause, or the provenance of a value the text lacks.
+
+    ``provenance`` and ``note`` label the rule as a whole (its kind is itself a reading);
+    ``readings`` labels single values: each key names a field of the rule whose value the
+    cited clause does not state. A value without a reading has the rule's provenance.
+    """
 
     source: str | None = None
     provenance: Provenance = "explicit"
     note: str | None = None
+    readings: dict[str, Reading] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _has_origin(self) -> Rule:
@@ -35,7 +59,20 @@ class Rule(FrozenModel):
             raise ValueError(
                 f"provenance {self.provenance!r} needs a 'note' saying what was chosen"
             )
+        fields = set(type(self).model_fields) - _RULE_KEYS
+        unknown = sorted(set(self.readings) - fields)
+        if unknown:
+            known = ", ".join(sorted(fields)) or "none"
+            raise ValueError(
+                f"readings name {', '.join(unknown)}, which this rule does not have "
+                f"(its values: {known})"
+            )
         return self
+
+    def provenance_of(self, field: str) -> str:
+        """The provenance of one value: its reading's, else the rule's own."""
+        reading = self.readings.get(field)
+        return self.provenance if reading is None else reading.provenance
 
 
 # --- day ward: sessions, between-session charges, daily fees, quota option -----------------
