@@ -601,7 +601,11 @@ def test_jn_preamble_sessions_after_the_pilot_flagged() -> None:
         admitted_at="2022-09-01T08:00:00",
         discharged_at="2022-09-29T16:00:00",
         sessions=[
-            {"start": f"2022-09-{d}T09:00:00", "end": f"2022-09-{d}T14:00:00", "kind": "radiotherapy"}
+            {
+                "start": f"2022-09-{d}T09:00:00",
+                "end": f"2022-09-{d}T14:00:00",
+                "kind": "radiotherapy",
+            }
             for d in ("01", "14", "15", "29")
         ],
         charges=[charge("t-1", "2022-09-01T10:00:00")],
@@ -639,7 +643,9 @@ def test_jn_3_2c_difference_never_below_zero_when_the_day_ward_allows_more(
         (tmp_path / "catalogues" / catalogue.name).write_bytes(catalogue.read_bytes())
     path = tmp_path / "low.yaml"
     path.write_text(low, encoding="utf-8")
-    episode = cycle(agency_method_choice="quota_minus_fees", charges=_fees(0, "20.00", "19.00", "13.00"))
+    episode = cycle(
+        agency_method_choice="quota_minus_fees", charges=_fees(0, "20.00", "19.00", "13.00")
+    )
     result = settle(episode, load_policy_file(path))
     # day 0: ordinary 30.00 - allowed 52.00 -> 0; days 7 and 14: 30.00 each
     assert [s.amount for s in result.payment.calculation] == [

@@ -71,9 +71,7 @@ def place_between_sessions(
     result = list(placements)
     violations: list[str] = []
     for index, (charge, placement) in enumerate(zip(charges, placements, strict=True)):
-        if placement.disposition is Disposition.DISALLOWED or not in_day_ward_part(
-            episode, charge
-        ):
+        if placement.disposition is Disposition.DISALLOWED or not in_day_ward_part(episode, charge):
             continue
         if _allowed(rule, charge):
             continue

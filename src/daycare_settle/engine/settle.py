@@ -233,9 +233,7 @@ def _place(
             return None, not_merged("WARD_STAY_SETTLED_SEPARATELY", cite(policy, conversion))
         return "during_stay", place_during_stay(episode, plan.during_stay, charge)
     if charge.setting is Setting.POST_DISCHARGE:
-        return "post_discharge", place_outside_charge(
-            episode, policy, plan.post_discharge, charge
-        )
+        return "post_discharge", place_outside_charge(episode, policy, plan.post_discharge, charge)
     return None, place_stay_charge(episode, policy, rules.payment.patient, conversion, charge)
 
 

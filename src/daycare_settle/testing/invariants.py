@@ -324,7 +324,8 @@ def check_conversion_dominance(policy: Policy, episode: dict[str, Any]) -> None:
     admitted, discharged = _moment(episode["admitted_at"]), _moment(episode["discharged_at"])
     separate = rules.conversion.mode == "separate"
     moment = _moment(episode["conversion"]["at"])
-    assert result.conversion is not None and result.conversion.mode == rules.conversion.mode
+    assert result.conversion is not None
+    assert result.conversion.mode == rules.conversion.mode
     assert result.settled_as == ("day_care" if separate else "ordinary_inpatient")
     for charge, line in zip(episode["charges"], result.lines, strict=True):
         at = _moment(charge["at"])
