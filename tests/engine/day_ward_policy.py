@@ -29,7 +29,7 @@ programmes:
     merge:
       pre_admission: {kind: none, source: c}
       post_discharge: {kind: none, source: c}
-    conversion: {kind: ordinary_inpatient, source: c, agency: drg,
+    conversion: {kind: ordinary_inpatient, source: c, mode: merged, agency: drg,
                  counts_toward_annual_inpatient_cap: true}
     between_sessions:
       kind: only_listed_between_sessions
@@ -37,6 +37,7 @@ programmes:
       categories: [lab_test]
       drug_categories: [western_drug]
       drug_routes: [oral, subcutaneous]
+      requires_related: false
       exempt_session_days: EXEMPT
     fee_schedule:
       kind: daily_fees_by_session

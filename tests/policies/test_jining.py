@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from daycare_settle import PolicyLoadError, PolicyNotInForce
+from daycare_settle import PolicyLoadError, PolicyNotInForce, settle
 from daycare_settle.policy.loader import load_policy_file
 from daycare_settle.policy.registry import rules_root
 from tests.policies.jining_builders import (
@@ -188,19 +188,110 @@ def test_jn_3_1b_treatment_between_sessions_disallowed() -> None:
 
 def test_jn_3_1b_exams_labs_and_oral_drugs_between_sessions_included() -> None:
     charges = [
-        charge("x", at(3, 10), "examination", "180.00"),
-        charge("l", at(3, 10), "lab_test", "96.00"),
-        charge("wd", at(4, 10), "western_drug", "420.00", route="oral"),
-        charge("cpd", at(5, 10), "chinese_patent_drug", "88.00", route="oral"),
+        charge("x", at(3, 10), "examination", "180.00", related=True),
+        charge("l", at(3, 10), "lab_test", "96.00", related=True),
+        charge("wd", at(4, 10), "western_drug", "420.00", route="oral", related=True),
+        charge("cpd", at(5, 10), "chinese_patent_drug", "88.00", route="oral", related=True),
     ]
     result = run(cycle(charges=charges))
     assert all(ln.disposition == "included" for ln in result.lines)
     assert "BETWEEN_SESSIONS_CHARGES" not in flag_codes(result)
 
 
+def test_jn_3_1b_oral_herbal_decoction_between_sessions_is_an_oral_drug() -> None:
+    # 口服药物 of any kind: a decoction taken by mouth is an oral drug (the old reading
+    # listed western and Chinese patent drugs only)
+    decoction = charge("hd", at(4, 10), "herbal_decoction", "66.00", route="oral", related=True)
+    result = run(cycle(charges=[charge("t-1", at(0, 10)), decoction]))
+    assert line(result, "hd").disposition == "included"
+    assert "BETWEEN_SESSIONS_CHARGES" not in flag_codes(result)
+
+
+@pytest.mark.parametrize(
+    ("category", "route"),
+    [("examination", None), ("lab_test", None), ("western_drug", "oral")],
+)
+def test_jn_3_1b_unrelated_exception_category_between_sessions_disallowed(
+    category: str, route: str | None
+) -> None:
+    # 肿瘤治疗所必需的: an examination, test or oral drug the treatment does not need (not
+    # marked related) is not excepted
+    extra = {} if route is None else {"route": route}
+    result = run(cycle(charges=[charge("u", at(4, 10), category, "50.00", **extra)]))
+    assert line(result, "u").disposition == "disallowed"
+    assert line(result, "u").reason == "BETWEEN_SESSIONS_NOT_ALLOWED"
+    assert "BETWEEN_SESSIONS_CHARGES" in flag_codes(result)
+
+
+def test_jn_3_1b_outpatient_booked_infusion_between_sessions_disallowed() -> None:
+    # booked as an outpatient visit, an infusion between sessions is still a charge
+    # between sessions (the old engine let it out as not_merged)
+    infusion = charge(
+        "inf", at(4, 10), "western_drug", "268.00", setting="outpatient", route="intravenous"
+    )
+    result = run(cycle(charges=[charge("t-1", at(0, 10)), infusion]))
+    assert line(result, "inf").disposition == "disallowed"
+    assert line(result, "inf").reason == "BETWEEN_SESSIONS_NOT_ALLOWED"
+    assert line(result, "inf").citation.clause == "三（一）"
+    violation = next(f for f in result.flags if f.code == "BETWEEN_SESSIONS_CHARGES")
+    assert violation.charge_ids == ("inf",)
+    assert conserved(result)
+
+
+def test_jn_3_1a_related_examination_booked_outpatient_joins_the_cycle() -> None:
+    # 期间发生的且与本次治疗相关的辅助检查费用一并纳入该次费用结算, whatever the booking
+    charges = [
+        charge("t-1", at(0, 10)),
+        charge("ct", at(4, 10), "examination", "480.00", setting="outpatient", related=True),
+        charge("lab", at(7, 8), "lab_test", "92.00", setting="outpatient", related=True),
+    ]
+    result = run(cycle(charges=charges))
+    for cid in ("ct", "lab"):
+        assert line(result, cid).disposition == "included"
+        assert line(result, cid).reason == "MERGED_DURING_STAY"
+        assert line(result, cid).citation.clause == "三（一）"
+    assert result.totals.included == Decimal("672.00")
+
+
+def test_jn_3_1a_unrelated_outpatient_examination_on_a_session_day_not_merged() -> None:
+    charges = [
+        charge("t-1", at(0, 10)),
+        charge("eye", at(7, 16), "examination", "40.00", setting="outpatient"),
+        charge("oral", at(7, 16), "western_drug", "30.00", setting="outpatient", related=True),
+    ]
+    result = run(cycle(charges=charges))
+    assert line(result, "eye").disposition == "not_merged"
+    assert line(result, "eye").reason == "NOT_MERGED_UNRELATED"
+    assert line(result, "oral").reason == "NOT_MERGED_CATEGORY"  # 辅助检查 only
+    assert "RELATED_COST_OUTSIDE_MERGE_CATEGORIES" in flag_codes(result)
+
+
+def test_jn_3_1_outpatient_visit_after_discharge_not_merged() -> None:
+    result = run(
+        cycle(charges=[charge("t-1", at(0, 10)), charge("fu", at(16, 9), setting="outpatient")])
+    )
+    assert line(result, "fu").disposition == "not_merged"
+    assert line(result, "fu").reason == "NOT_MERGED_NO_POST_DISCHARGE_MERGE"
+    assert line(result, "fu").citation is not None
+
+
+def test_jn_3_1b_readings_label_values_the_text_does_not_state() -> None:
+    result = run(cycle())
+    between = next(s for s in result.trace if s.step == "between_sessions")
+    provenance = {p.name: p.provenance for p in between.parameters}
+    assert provenance["categories"] == "explicit"  # 检查、检验
+    assert provenance["drugs"] == "local-parameter"
+    assert provenance["requires_related"] == "local-parameter"
+    assert provenance["exempt_session_days"] == "local-parameter"
+    conversion = next(s for s in run(_converted()).trace if s.step == "conversion")
+    assert {p.name: p.provenance for p in conversion.parameters}["mode"] == "explicit"
+
+
 @pytest.mark.parametrize("route", ["intravenous", None])
 def test_jn_3_1b_non_oral_drug_between_sessions_disallowed(route: str | None) -> None:
-    extra = {} if route is None else {"route": route}
+    extra: dict[str, object] = {"related": True}
+    if route is not None:
+        extra["route"] = route
     result = run(cycle(charges=[charge("d", at(3, 10), "western_drug", "500.00", **extra)]))
     assert line(result, "d").reason == "BETWEEN_SESSIONS_NOT_ALLOWED"
 
@@ -420,8 +511,8 @@ def test_jn_3_2c_explicit_fee_for_service_choice() -> None:
 # --- 三（三）: conversion ---------------------------------------------------------------
 
 
-def test_jn_3_3_conversion_settles_as_ordinary_inpatient() -> None:
-    episode = cycle(
+def _converted() -> dict[str, object]:
+    return cycle(
         sessions=[session(0), session(7)],
         conversion={"at": at(7, 15), "ward": "oncology-ward-3"},
         discharged_at=at(12, 10),
@@ -437,21 +528,134 @@ def test_jn_3_3_conversion_settles_as_ordinary_inpatient() -> None:
                 setting="inpatient",
                 route="intravenous",
             ),
+            charge("ward-ct", at(8, 10), "examination", "300.00", setting="outpatient"),
+            charge("at-move", at(7, 15), "treatment", "80.00"),
         ],
         agency_method_choice="quota_minus_fees",
     )
-    result = run(episode)
+
+
+def test_jn_3_3_conversion_is_two_settlements() -> None:
+    # 日间治疗结算后可及时转普通住院治疗，并按原住院结算方法结算: the day-ward cycle is
+    # settled here first; the ward stay settles separately (the old reading merged both
+    # into one ordinary stay, paid fee-for-service)
+    result = run(_converted())
     assert result.status == "settled"
-    assert result.settled_as == "ordinary_inpatient"
-    assert result.payment.agency == "fee_for_service"
-    assert result.payment.agency_citation.clause == "三（三）"
-    # the day-ward part keeps its rules, the ward part does not
+    assert result.settled_as == "day_care"
+    assert result.conversion is not None
+    assert (result.conversion.mode, result.conversion.ward) == ("separate", "oncology-ward-3")
+    assert result.conversion.at == "2021-10-15T15:00:00+08:00"
+    assert result.conversion.citation.clause == "三（三）"
+    # the day-ward part settles by the day ward's own payment rule (here the quota option)
+    assert result.payment.agency == "quota_minus_fees"
+    assert result.payment.units == "2 treatment day(s)"
     assert line(result, "bed-0").allowed_amount == Decimal("20.00")
     assert line(result, "t-between").reason == "BETWEEN_SESSIONS_NOT_ALLOWED"
-    assert line(result, "ward-bed").allowed_amount == Decimal("50.00")
-    assert line(result, "ward-bed").reason == "IN_WARD_AFTER_CONVERSION"
-    assert line(result, "ward-drug").disposition == "included"
+    # the ward part, from the conversion instant, whatever its booking, is not this one
+    for cid in ("ward-bed", "ward-drug", "ward-ct", "at-move"):
+        assert line(result, cid).disposition == "not_merged"
+        assert line(result, cid).reason == "WARD_STAY_SETTLED_SEPARATELY"
+        assert line(result, cid).citation.clause == "三（三）"
+    assert result.totals.not_merged == Decimal("1030.00")
     assert conserved(result)
+
+
+def test_jn_3_3_conversion_mode_is_a_rule_file_setting(tmp_path: Path) -> None:
+    text = RULE_FILE.read_text(encoding="utf-8")
+    merged = text.replace(
+        "      mode: separate\n",
+        "      mode: merged\n      agency: fee_for_service\n"
+        "      counts_toward_annual_inpatient_cap: true\n",
+    )
+    assert merged != text
+    (tmp_path / "catalogues").mkdir()
+    for catalogue in (RULE_FILE.parent / "catalogues").iterdir():
+        (tmp_path / "catalogues" / catalogue.name).write_bytes(catalogue.read_bytes())
+    path = tmp_path / "merged.yaml"
+    path.write_text(merged, encoding="utf-8")
+    result = settle(_converted(), load_policy_file(path))
+    assert result.settled_as == "ordinary_inpatient"
+    assert result.conversion.mode == "merged"
+    assert line(result, "ward-bed").reason == "IN_WARD_AFTER_CONVERSION"
+    assert result.payment.agency == "fee_for_service"
+
+
+def test_jn_3_3_separate_mode_refuses_merged_terms(tmp_path: Path) -> None:
+    text = RULE_FILE.read_text(encoding="utf-8")
+    broken = text.replace("      mode: separate\n", "      mode: separate\n      agency: drg\n")
+    (tmp_path / "catalogues").mkdir()
+    for catalogue in (RULE_FILE.parent / "catalogues").iterdir():
+        (tmp_path / "catalogues" / catalogue.name).write_bytes(catalogue.read_bytes())
+    path = tmp_path / "broken.yaml"
+    path.write_text(broken, encoding="utf-8")
+    with pytest.raises(PolicyLoadError, match="separate"):
+        load_policy_file(path)
+
+
+# --- the pilot window (序言): sessions after its last day ------------------------------------
+
+
+def test_jn_preamble_sessions_after_the_pilot_flagged() -> None:
+    # admitted 2022-09-01, inside the pilot; sessions on 09-14 (its last day) and later
+    episode = cycle(
+        admitted_at="2022-09-01T08:00:00",
+        discharged_at="2022-09-29T16:00:00",
+        sessions=[
+            {
+                "start": f"2022-09-{d}T09:00:00",
+                "end": f"2022-09-{d}T14:00:00",
+                "kind": "radiotherapy",
+            }
+            for d in ("01", "14", "15", "29")
+        ],
+        charges=[charge("t-1", "2022-09-01T10:00:00")],
+    )
+    result = run(episode)
+    assert result.status == "settled"
+    late = next(f for f in result.flags if f.code == "SESSIONS_AFTER_POLICY_END")
+    assert late.severity == "warning"
+    assert late.citation.clause == "序言"
+    assert "2022-09-15T09:00:00+08:00" in late.message
+    assert "2022-09-29T09:00:00+08:00" in late.message
+    assert "2022-09-14T09" not in late.message
+
+
+def test_jn_preamble_sessions_inside_the_pilot_not_flagged() -> None:
+    assert "SESSIONS_AFTER_POLICY_END" not in flag_codes(run(cycle()))
+
+
+# --- 三（二）: a daily cap above the ordinary fee --------------------------------------------
+
+
+def test_jn_3_2c_difference_never_below_zero_when_the_day_ward_allows_more(
+    tmp_path: Path,
+) -> None:
+    # ordinary daily fees set below the day ward's caps: the day's difference is zero,
+    # never negative (a negative gap would raise the payment above the quota)
+    text = RULE_FILE.read_text(encoding="utf-8")
+    low = text.replace(
+        '            3: {bed: "50.00", nursing: "30.00", consultation: "20.00"}',
+        '            3: {bed: "10.00", nursing: "10.00", consultation: "10.00"}',
+    )
+    assert low != text
+    (tmp_path / "catalogues").mkdir()
+    for catalogue in (RULE_FILE.parent / "catalogues").iterdir():
+        (tmp_path / "catalogues" / catalogue.name).write_bytes(catalogue.read_bytes())
+    path = tmp_path / "low.yaml"
+    path.write_text(low, encoding="utf-8")
+    episode = cycle(
+        agency_method_choice="quota_minus_fees", charges=_fees(0, "20.00", "19.00", "13.00")
+    )
+    result = settle(episode, load_policy_file(path))
+    # day 0: ordinary 30.00 - allowed 52.00 -> 0; days 7 and 14: 30.00 each
+    assert [s.amount for s in result.payment.calculation] == [
+        Decimal("8500.00"),
+        Decimal("0.00"),
+        Decimal("30.00"),
+        Decimal("30.00"),
+        Decimal("60.00"),
+        Decimal("8440.00"),
+    ]
 
 
 # --- conservation on the examples ------------------------------------------------------------

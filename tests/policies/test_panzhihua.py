@@ -338,7 +338,7 @@ def test_pzh_outpatient_charge_during_stay_not_merged() -> None:
     result = settled(
         charges=[charge("s", at(2)), charge("o", at(3), "outpatient", "examination", related=True)]
     )
-    assert line(result, "o").reason == "OUTPATIENT_CHARGE_DURING_OR_AFTER_STAY"
+    assert line(result, "o").reason == "OUTPATIENT_CHARGE_DURING_STAY"
 
 
 def test_pzh_day_care_charge_outside_stay_disallowed() -> None:

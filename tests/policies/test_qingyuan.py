@@ -232,6 +232,83 @@ def test_qy_2_5b_post_discharge_other_hospital_not_merged() -> None:
     assert line(result, "pd").reason == "NOT_MERGED_OTHER_INSTITUTION"
 
 
+def test_qy_2_5b_outpatient_booked_visit_after_discharge_merges_until_pathway_end() -> None:
+    # 至日间手术病种临床路径结束，期间发生的所有医药费用: the pathway ends after discharge,
+    # and a related same-hospital follow-up booked as an outpatient visit merges (the old
+    # engine left every outpatient charge after admission out)
+    charges = [
+        charge("c", at(2)),
+        outpatient("op-follow", at(24 * 5), category="treatment"),
+        outpatient("op-late", at(24 * 12), category="treatment"),
+        outpatient("op-unrelated", at(24 * 5), related=False),
+    ]
+    result = run(charges=charges, clinical_pathway={"ended_at": at(24 * 10)})
+    assert line(result, "op-follow").disposition.value == "included"
+    assert line(result, "op-follow").reason == "MERGED_POST_DISCHARGE"
+    assert line(result, "op-follow").citation.clause == "二、（五）"
+    assert line(result, "op-late").reason == "NOT_MERGED_OUTSIDE_WINDOW"
+    assert line(result, "op-unrelated").reason == "NOT_MERGED_UNRELATED"
+    assert str(result.totals.merged_post_discharge) == "50.00"
+
+
+def test_qy_2_5b_outpatient_booked_cost_during_the_stay_merges() -> None:
+    # 日间手术住院期间医疗费用: a cost dated in the stay is a cost of the stay
+    charges = [
+        charge("c", at(2)),
+        outpatient("op-in", at(3)),
+        outpatient("op-in-unrelated", at(3), related=False),
+        outpatient("op-in-other", at(3), institution_id="H-QY-OTHER"),
+    ]
+    result = run(charges=charges)
+    assert line(result, "op-in").reason == "MERGED_DURING_STAY"
+    assert line(result, "op-in").citation.clause == "二、（五）"
+    assert line(result, "op-in-unrelated").reason == "NOT_MERGED_UNRELATED"
+    assert line(result, "op-in-other").reason == "NOT_MERGED_OTHER_INSTITUTION"
+
+
+@pytest.mark.parametrize("setting", ["post_discharge", "outpatient"])
+def test_qy_2_5b_charge_exactly_at_the_pathway_end_merges(setting: str) -> None:
+    end = at(24 * 10)
+    charges = [
+        charge("c", at(2)),
+        charge("edge", end, setting=setting, category="treatment", related=True),
+        charge(
+            "after",
+            (ADMITTED + dt.timedelta(hours=240, microseconds=1)).isoformat(),
+            setting=setting,
+            category="treatment",
+            related=True,
+        ),
+    ]
+    result = run(charges=charges, clinical_pathway={"ended_at": end})
+    assert line(result, "edge").reason == "MERGED_POST_DISCHARGE"
+    assert line(result, "after").reason == "NOT_MERGED_OUTSIDE_WINDOW"
+
+
+def test_qy_2_5b_charge_exactly_at_the_first_visit_merges() -> None:
+    first = at(-48)
+    just_before = (ADMITTED - dt.timedelta(hours=48, microseconds=1)).isoformat()
+    charges = [outpatient("edge", first), outpatient("before", just_before), charge("c", at(2))]
+    result = run(charges=charges, clinical_pathway={"first_visit_at": first})
+    assert line(result, "edge").reason == "MERGED_PRE_ADMISSION"
+    assert line(result, "before").reason == "NOT_MERGED_OUTSIDE_WINDOW"
+
+
+def test_qy_2_5b_post_discharge_charge_exactly_at_discharge() -> None:
+    # booked as a post-discharge follow-up at the discharge instant: a post-discharge cost
+    # (merged until the pathway's end); booked as an outpatient visit at that instant: a
+    # cost of the stay (the stay includes its discharge instant)
+    discharged = at(20)
+    charges = [
+        charge("c", at(2)),
+        charge("pd", discharged, setting="post_discharge", category="treatment", related=True),
+        outpatient("op", discharged, category="treatment"),
+    ]
+    result = run(charges=charges)  # no pathway end: the window ends at discharge
+    assert line(result, "pd").reason == "MERGED_POST_DISCHARGE"
+    assert line(result, "op").reason == "MERGED_DURING_STAY"
+
+
 def test_qy_2_5b_decisions_do_not_depend_on_charge_order() -> None:
     charges = [
         outpatient("a", at(-30)),

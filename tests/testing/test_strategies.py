@@ -144,7 +144,7 @@ def test_conversion_dominance_catches_a_dropped_day_care_charge(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     def drop_drug(result: Settlement) -> Settlement:
-        if result.settled_as != "ordinary_inpatient":
+        if result.conversion is None:  # the day-ward part settled on its own
             return result
         lines = tuple(
             line.model_copy(
@@ -160,3 +160,31 @@ def test_conversion_dominance_catches_a_dropped_day_care_charge(
     episode = _example("jining/converted-to-ordinary-inpatient.json")
     with pytest.raises(AssertionError, match="K1-DRUG"):
         check_conversion_dominance(load_policy("jining"), episode)
+
+
+def test_booking_invariant_catches_an_outpatient_escape(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = invariants.settle
+
+    def broken(episode: Any, policy: Any) -> Settlement:
+        """An engine that lets an outpatient-booked charge out of the between-sessions rule."""
+        result = real(episode, policy)
+        booked = {c["id"]: c["setting"] for c in episode["charges"]}
+        lines = tuple(
+            line.model_copy(
+                update={
+                    "disposition": Disposition.NOT_MERGED,
+                    "allowed_amount": Decimal("0.00"),
+                    "reason": "OUTPATIENT_CHARGE_DURING_STAY",
+                }
+            )
+            if booked[line.charge_id] == "outpatient"
+            and line.reason == "BETWEEN_SESSIONS_NOT_ALLOWED"
+            else line
+            for line in result.lines
+        )
+        return result.model_copy(update={"lines": lines})
+
+    monkeypatch.setattr(invariants, "settle", broken)
+    episode = _example("jining/between-sessions-infusion-violation.json")
+    with pytest.raises(AssertionError, match="BT-TRT: booked as outpatient"):
+        invariants.check_booking_does_not_escape(load_policy("jining"), episode)

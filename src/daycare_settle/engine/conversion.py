@@ -1,12 +1,18 @@
 """Conversion to ordinary inpatient care (转普通住院): whether the policy settles a converted
-episode, and on what terms (the method, and which merge windows still apply)."""
+episode, and on what terms (the mode, the method, and which merge windows still apply).
+
+``merged``: day-care and ward costs settle here as one ordinary inpatient stay. ``separate``:
+two settlements; the day-ward part settles here, the ward part (from the conversion instant,
+which belongs to the ward) belongs to a separate ordinary inpatient settlement.
+"""
 
 from __future__ import annotations
 
-from ..models.episode import Episode
+from ..models.episode import Charge, Episode
+from ..models.settlement import ConversionOutcome
 from ..policy.loader import Policy
 from ..policy.schema import ConversionNotProvided, ConversionRule, ConvertToOrdinaryInpatient
-from .explain import read, reject, step
+from .explain import cite, read, reject, step
 from .findings import Findings
 
 STEP = "conversion"
@@ -35,17 +41,42 @@ def decide_conversion(
             )
         )
         return None
-    findings.trace.append(
-        step(
-            policy,
-            STEP,
-            rule.kind,
-            f"{moved}: day-care and ward costs settle as one ordinary inpatient stay",
-            rule,
-            (
-                read("agency", rule.agency, rule),
-                read("keep_merges", list(rule.keep_merges) or "none", rule),
-            ),
+    parameters = [read("mode", rule.mode, rule)]
+    if rule.mode == "merged":
+        outcome = f"{moved}: day-care and ward costs settle as one ordinary inpatient stay"
+        parameters.append(read("agency", rule.agency, rule))
+    else:
+        outcome = (
+            f"{moved}: the day-ward part settles here; the ward part, from the conversion, "
+            "is a separate ordinary inpatient settlement"
         )
-    )
+    parameters.append(read("keep_merges", list(rule.keep_merges) or "none", rule))
+    findings.trace.append(step(policy, STEP, rule.kind, outcome, rule, tuple(parameters)))
     return rule
+
+
+def in_separate_ward_part(
+    episode: Episode, conversion: ConvertToOrdinaryInpatient | None, charge: Charge
+) -> bool:
+    """Whether ``charge`` lies in a ward part that a ``separate`` conversion settles
+    elsewhere: dated at or after the conversion instant (which belongs to the ward)."""
+    return (
+        conversion is not None
+        and conversion.mode == "separate"
+        and episode.conversion is not None
+        and charge.at >= episode.conversion.at
+    )
+
+
+def conversion_outcome(
+    episode: Episode, policy: Policy, conversion: ConvertToOrdinaryInpatient | None
+) -> ConversionOutcome | None:
+    """The result's statement of a settled conversion and its mode."""
+    if conversion is None or episode.conversion is None:
+        return None
+    return ConversionOutcome(
+        at=episode.conversion.at.isoformat(),
+        ward=episode.conversion.ward,
+        mode=conversion.mode,
+        citation=cite(policy, conversion),
+    )

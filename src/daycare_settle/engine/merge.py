@@ -1,5 +1,8 @@
 """Merge windows — 院前门诊费用合并 and 出院后处置费用合并: which outpatient charges before
-admission and which charges after discharge settle with the stay.
+admission, which outpatient-booked charges inside the stay and which charges after discharge
+settle with the stay. The side is decided by the charge's time, not by its booking: an
+outpatient charge dated before admission is a pre-admission candidate, one inside the stay a
+during-stay candidate, one after discharge a post-discharge candidate.
 
 A charge merges when it passes every condition of its window's rule, checked in a fixed
 order (institution, relatedness, category, window) so that the reason names the first
@@ -21,6 +24,8 @@ from ..policy.schema import (
     ClinicalPathwayWindow,
     ConvertToOrdinaryInpatient,
     DaysWindow,
+    DuringStayRule,
+    MergeDuringStay,
     MergeRule,
     MergeRules,
     MergeWindow,
@@ -54,9 +59,18 @@ class SidePlan:
 
 
 @dataclass(frozen=True)
+class StayPlan:
+    """The rule for outpatient-booked charges inside the stay (``None``: none given)."""
+
+    rule: DuringStayRule | None
+    citation: Citation | None
+
+
+@dataclass(frozen=True)
 class MergePlan:
     pre_admission: SidePlan
     post_discharge: SidePlan
+    during_stay: StayPlan
 
 
 def plan_merge(
@@ -76,7 +90,47 @@ def plan_merge(
         bound = _bound(episode, side, rule)
         plans.append(SidePlan(side, rule, bound, dropped, cite(policy, rule)))
         findings.trace.append(_trace(policy, side, rule, bound, dropped))
-    return MergePlan(pre_admission=plans[0], post_discharge=plans[1])
+    during = rules.during_stay
+    if during is not None:
+        findings.trace.append(_during_trace(policy, during))
+    citation = cite(policy, during) if during is not None else plans[0].citation
+    return MergePlan(
+        pre_admission=plans[0], post_discharge=plans[1], during_stay=StayPlan(during, citation)
+    )
+
+
+def _during_trace(policy: Policy, rule: DuringStayRule) -> TraceStep:
+    if not isinstance(rule, MergeDuringStay):
+        return step(
+            policy, STEP, "during_stay: none", "no outpatient-booked cost in the stay merges", rule
+        )
+    categories = rule.categories if rule.categories == "all" else [c.value for c in rule.categories]
+    return step(
+        policy,
+        STEP,
+        f"during_stay: {rule.kind}",
+        "outpatient-booked charges dated inside the stay are judged as costs of the stay",
+        rule,
+        (
+            read("same_institution", rule.same_institution, rule),
+            read("requires_related", rule.requires_related, rule),
+            read("categories", categories, rule),
+        ),
+    )
+
+
+def place_during_stay(episode: Episode, plan: StayPlan, charge: Charge) -> Placement:
+    """Decide an outpatient-booked charge dated inside the stay (admission to discharge)."""
+    rule = plan.rule
+    if not isinstance(rule, MergeDuringStay):
+        return not_merged("OUTPATIENT_CHARGE_DURING_STAY", plan.citation)
+    if rule.same_institution and episode.charge_institution(charge) != episode.institution.id:
+        return not_merged("NOT_MERGED_OTHER_INSTITUTION", plan.citation)
+    if rule.requires_related and not charge.related:
+        return not_merged("NOT_MERGED_UNRELATED", plan.citation)
+    if rule.categories != "all" and charge.category not in rule.categories:
+        return not_merged("NOT_MERGED_CATEGORY", plan.citation)
+    return included(charge.amount, "MERGED_DURING_STAY", plan.citation)
 
 
 def _bound(episode: Episode, side: Side, rule: MergeRule) -> Bound:
@@ -130,7 +184,8 @@ def _pathway_edge(side: Side, bound: Bound, window: ClinicalPathwayWindow) -> st
 def place_outside_charge(
     episode: Episode, policy: Policy, plan: SidePlan, charge: Charge
 ) -> Placement:
-    """Decide an outpatient charge before admission or a post-discharge charge."""
+    """Decide an outpatient charge dated before admission, or a post-discharge candidate
+    (booked ``post_discharge``, or booked ``outpatient`` and dated after discharge)."""
     if plan.side == "post_discharge" and charge.at < episode.discharged_at:
         # dated before discharge, it is no post-discharge cost, whatever the window
         return not_merged("POST_DISCHARGE_CHARGE_BEFORE_DISCHARGE", plan.citation)

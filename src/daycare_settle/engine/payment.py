@@ -41,7 +41,11 @@ def decide_payment(
     """The payment decision; ``None`` (with a rejection) where it cannot be made.
     ``allowed`` maps charge ids to their allowed amounts (read by a quota option)."""
     patient = rules.patient
-    if conversion is not None:
+    if conversion is not None and conversion.mode == "merged":
+        # one ordinary stay: the conversion's terms; a ``separate`` conversion settles the
+        # day-ward part below by the programme's own rules, the ward stay elsewhere
+        assert conversion.agency is not None  # required in merged mode by the schema
+        assert conversion.counts_toward_annual_inpatient_cap is not None
         findings.trace.append(
             step(
                 policy,

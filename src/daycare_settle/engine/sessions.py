@@ -1,10 +1,12 @@
 """Charges between sessions (治疗间隔期费用: 完成当次治疗离开医疗机构至下次治疗前): after a
 session ends and before the next one starts only the categories a rule lists may arise (e.g.
-examinations, lab tests and oral drugs); any other charge lying there is disallowed, and one
-violation flag lists them.
+examinations, lab tests and oral drugs the treatment needs); any other charge lying there is
+disallowed, and one violation flag lists them.
 
-Only the day-ward part of the stay is judged: ``day_care`` charges still included and, for
-a converted episode (转普通住院), dated before the conversion.
+Only the day-ward part of the stay is judged, by time: charges dated inside the stay and,
+for a converted episode (转普通住院), before the conversion, whether booked ``day_care`` or
+``outpatient`` (a booking does not take a charge out of the interval); not ward charges,
+nor charges another rule already disallowed.
 """
 
 from __future__ import annotations
@@ -33,13 +35,20 @@ def day_ward_sessions(episode: Episode) -> list[Session]:
     )
 
 
-def in_day_ward(episode: Episode, charge: Charge, placement: Placement) -> bool:
-    """Whether a charge belongs to the day-ward part and is still open: a day-care charge
-    included so far (inside the stay, not yet disallowed) and, where the episode converted,
-    dated before the conversion."""
-    if charge.setting is not Setting.DAY_CARE or placement.disposition is not Disposition.INCLUDED:
+def in_day_ward_part(episode: Episode, charge: Charge) -> bool:
+    """Whether a charge is dated in the day-ward part of the stay (admission to discharge,
+    before any conversion) and booked there or as an outpatient visit (not to the ward)."""
+    if charge.setting not in (Setting.DAY_CARE, Setting.OUTPATIENT):
+        return False
+    if not episode.admitted_at <= charge.at <= episode.discharged_at:
         return False
     return episode.conversion is None or charge.at < episode.conversion.at
+
+
+def in_day_ward(episode: Episode, charge: Charge, placement: Placement) -> bool:
+    """Whether a charge belongs to the day-ward part and is still open: dated there (see
+    :func:`in_day_ward_part`) and included so far (not merged-out, not yet disallowed)."""
+    return placement.disposition is Disposition.INCLUDED and in_day_ward_part(episode, charge)
 
 
 def place_between_sessions(
@@ -62,7 +71,9 @@ def place_between_sessions(
     result = list(placements)
     violations: list[str] = []
     for index, (charge, placement) in enumerate(zip(charges, placements, strict=True)):
-        if not in_day_ward(episode, charge, placement) or _allowed(rule, charge):
+        if placement.disposition is Disposition.DISALLOWED or not in_day_ward_part(episode, charge):
+            continue
+        if _allowed(rule, charge):
             continue
         if _between(sessions, starts, charge.at) and local_date(charge.at) not in visit_days:
             result[index] = disallowed("BETWEEN_SESSIONS_NOT_ALLOWED", cite(policy, rule))
@@ -83,7 +94,8 @@ def place_between_sessions(
             rule,
             (
                 read("categories", allowed, rule),
-                read("drugs", drugs or "none", rule),
+                read("drugs", drugs or "none", rule, "drug_categories"),
+                read("requires_related", rule.requires_related, rule),
                 read("exempt_session_days", rule.exempt_session_days, rule),
             ),
         )
@@ -95,7 +107,9 @@ def place_between_sessions(
                 "BETWEEN_SESSIONS_CHARGES",
                 "violation",
                 f"{len(violations)} charge(s) arose between sessions although only "
-                f"{', '.join(allowed + drugs)} may: {', '.join(violations)}",
+                f"{', '.join(allowed + drugs)}"
+                f"{' the treatment needs (marked related)' if rule.requires_related else ''} "
+                f"may: {', '.join(violations)}",
                 rule,
                 tuple(violations),
             )
@@ -104,6 +118,8 @@ def place_between_sessions(
 
 
 def _allowed(rule: BetweenSessions, charge: Charge) -> bool:
+    if rule.requires_related and not charge.related:
+        return False
     if charge.category in rule.categories:
         return True
     return charge.category in rule.drug_categories and charge.route in rule.drug_routes

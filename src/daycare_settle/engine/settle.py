@@ -9,28 +9,33 @@ import json
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
 from ..errors import FieldProblem, InvalidEpisode
 from ..models.common import Setting, local_date
-from ..models.episode import Episode, InconsistentEpisode
+from ..models.episode import Charge, Episode, InconsistentEpisode
 from ..models.settlement import RejectionReason, Settlement
 from ..policy.loader import Policy
 from ..policy.registry import resolve_policy
-from ..policy.schema import ConvertToOrdinaryInpatient, MergeRule, ProgrammeRules
-from .conversion import decide_conversion
+from ..policy.schema import (
+    ConvertToOrdinaryInpatient,
+    DuringStayRule,
+    MergeRule,
+    ProgrammeRules,
+)
+from .conversion import conversion_outcome, decide_conversion, in_separate_ward_part
 from .eligibility import check_eligibility
-from .explain import flag, step
+from .explain import cite, flag, step
 from .fees import place_daily_fees
 from .findings import Findings
 from .lines import Placement, build_lines, build_totals, disallowed, not_merged
-from .merge import place_outside_charge, plan_merge
+from .merge import MergePlan, place_during_stay, place_outside_charge, plan_merge
 from .payment import decide_payment
 from .sessions import place_between_sessions
 from .stay import place_stay_charge
-from .time_limit import check_time_limit
+from .time_limit import check_time_limit, flag_sessions_after_policy_end
 
 EpisodeInput = Episode | Mapping[str, Any] | str | bytes
 
@@ -123,6 +128,7 @@ def settle_episode(episode: Episode, policy: Policy) -> Settlement:
     )
     check_eligibility(episode, policy, rules.eligibility, findings)
     time_limit = check_time_limit(episode, policy, rules.time_limit, findings)
+    flag_sessions_after_policy_end(episode, policy, findings)
     conversion = decide_conversion(episode, policy, rules.conversion, findings)
     placements = _place_charges(episode, policy, rules, conversion, findings)
     placements = place_between_sessions(
@@ -143,7 +149,8 @@ def settle_episode(episode: Episode, policy: Policy) -> Settlement:
         programme=episode.programme,
         status="rejected" if rejected else "settled",
         rejection_reasons=tuple(findings.rejections),
-        settled_as=None if rejected else ("ordinary_inpatient" if conversion else "day_care"),
+        settled_as=None if rejected else _settled_as(conversion),
+        conversion=None if rejected else conversion_outcome(episode, policy, conversion),
         time_limit=time_limit,
         payment=payment,
         lines=build_lines(episode.charges, placements),
@@ -151,6 +158,16 @@ def settle_episode(episode: Episode, policy: Policy) -> Settlement:
         flags=tuple(findings.flags),
         trace=tuple(findings.trace),
     )
+
+
+def _settled_as(
+    conversion: ConvertToOrdinaryInpatient | None,
+) -> Literal["day_care", "ordinary_inpatient"]:
+    """A ``merged`` conversion settles one ordinary stay; otherwise (no conversion, or a
+    ``separate`` one, whose ward part settles elsewhere) this settlement is day care."""
+    if conversion is not None and conversion.mode == "merged":
+        return "ordinary_inpatient"
+    return "day_care"
 
 
 def _composition_text(policy: Policy) -> str:
@@ -171,42 +188,61 @@ def _place_charges(
     conversion: ConvertToOrdinaryInpatient | None,
     findings: Findings,
 ) -> list[Placement]:
-    """One placement per charge, in input order; each charge judged on its own."""
+    """One placement per charge, in input order; each charge judged on its own.
+
+    The booking (``setting``) says where the hospital booked a charge; its time decides
+    which part of the episode it belongs to: before admission, the stay (admission to
+    discharge, both included), the ward part of a conversion (from the conversion instant),
+    or after discharge. See docs/settings.md."""
     plan = plan_merge(episode, policy, rules.merge, conversion, findings)
     placements: list[Placement] = []
+    outside: dict[str, tuple[MergeRule | DuringStayRule | None, list[str]]] = {
+        "pre_admission": (rules.merge.pre_admission, []),
+        "during_stay": (rules.merge.during_stay, []),
+        "post_discharge": (rules.merge.post_discharge, []),
+    }
     for charge in episode.charges:
-        if charge.setting is Setting.OUTPATIENT:
-            if charge.at >= episode.admitted_at:
-                placement = not_merged(
-                    "OUTPATIENT_CHARGE_DURING_OR_AFTER_STAY", plan.pre_admission.citation
-                )
-            else:
-                placement = place_outside_charge(episode, policy, plan.pre_admission, charge)
-        elif charge.setting is Setting.POST_DISCHARGE:
-            placement = place_outside_charge(episode, policy, plan.post_discharge, charge)
-        else:
-            placement = place_stay_charge(
-                episode, policy, rules.payment.patient, conversion, charge
-            )
+        side, placement = _place(episode, policy, rules, conversion, plan, charge)
+        if side is not None and placement.reason == "NOT_MERGED_CATEGORY" and charge.related:
+            outside[side][1].append(charge.id)
         placements.append(placement)
-    _flag_related_outside_categories(
-        episode, policy, rules.merge.pre_admission, placements, findings
-    )
+    for rule, ids in outside.values():
+        _flag_related_outside_categories(policy, rule, tuple(ids), findings)
     return placements
 
 
-def _flag_related_outside_categories(
+def _place(
     episode: Episode,
     policy: Policy,
-    rule: MergeRule,
-    placements: list[Placement],
+    rules: ProgrammeRules,
+    conversion: ConvertToOrdinaryInpatient | None,
+    plan: MergePlan,
+    charge: Charge,
+) -> tuple[str | None, Placement]:
+    """The placement of one charge, and the merge side that judged it (if any)."""
+    if charge.setting is Setting.OUTPATIENT:
+        if charge.at < episode.admitted_at:
+            return "pre_admission", place_outside_charge(
+                episode, policy, plan.pre_admission, charge
+            )
+        if charge.at > episode.discharged_at:  # an outpatient visit after discharge
+            return "post_discharge", place_outside_charge(
+                episode, policy, plan.post_discharge, charge
+            )
+        if in_separate_ward_part(episode, conversion, charge):
+            return None, not_merged("WARD_STAY_SETTLED_SEPARATELY", cite(policy, conversion))
+        return "during_stay", place_during_stay(episode, plan.during_stay, charge)
+    if charge.setting is Setting.POST_DISCHARGE:
+        return "post_discharge", place_outside_charge(episode, policy, plan.post_discharge, charge)
+    return None, place_stay_charge(episode, policy, rules.payment.patient, conversion, charge)
+
+
+def _flag_related_outside_categories(
+    policy: Policy,
+    rule: MergeRule | DuringStayRule | None,
+    ids: tuple[str, ...],
     findings: Findings,
 ) -> None:
-    ids = tuple(
-        charge.id
-        for charge, placement in zip(episode.charges, placements, strict=True)
-        if placement.reason == "NOT_MERGED_CATEGORY" and charge.related
-    )
     if ids:
         findings.flags.append(
             flag(

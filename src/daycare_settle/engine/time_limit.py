@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from ..models.common import local_date
 from ..models.episode import Episode
-from ..models.settlement import TimeLimit, TimeLimitStatus
+from ..models.settlement import Flag, TimeLimit, TimeLimitStatus
 from ..policy.loader import Policy
 from ..policy.schema import NoTimeLimit, SessionsSameDay, StayHours, TimeLimitRule
 from .explain import cite, flag, read, reject, step
@@ -183,4 +183,30 @@ def _sessions_same_day(
         duration_seconds=seconds,
         status=TimeLimitStatus.NOT_APPLICABLE,
         citation=cite(policy, rule),
+    )
+
+
+def flag_sessions_after_policy_end(episode: Episode, policy: Policy, findings: Findings) -> None:
+    """Flag the sessions that start after the last day of a policy with an end (e.g. a
+    pilot), in an episode admitted while it was in force: the policy chosen by the admission
+    day settles the whole cycle, but those sessions lie outside its window. The flag names
+    the sessions and cites the clause stating the window (the header's ``source``)."""
+    header = policy.rules.policy
+    last = header.effective_until
+    if last is None:
+        return
+    late = sorted(s.start for s in episode.sessions if local_date(s.start) > last)
+    if not late:
+        return
+    named = f"{len(late)} session(s) starting " + ", ".join(s.isoformat() for s in late)
+    findings.flags.append(
+        Flag(
+            code="SESSIONS_AFTER_POLICY_END",
+            severity="warning",
+            message=(
+                f"{named}: after {last}, the last day of {header.document} "
+                f"({header.effective_from}..{last}); the cycle was admitted inside the window"
+            ),
+            citation=policy.citation(header.source),
+        )
     )

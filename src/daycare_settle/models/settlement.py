@@ -134,6 +134,19 @@ class PolicyRef(FrozenModel):
     frames: tuple[PolicyRef, ...] = ()
 
 
+class ConversionOutcome(FrozenModel):
+    """How a converted episode (转普通住院) was settled: when it moved to which ward, and the
+    policy's mode: ``merged`` (day-care and ward costs settled here as one ordinary stay) or
+    ``separate`` (the day-ward part settled here; the ward part, from ``at``, belongs to a
+    separate ordinary inpatient settlement and its charges are ``not_merged``)."""
+
+    at: str
+    """The conversion instant (ISO 8601 with offset); it belongs to the ward part."""
+    ward: str
+    mode: Literal["merged", "separate"]
+    citation: Citation | None
+
+
 class Settlement(FrozenModel):
     """The result of settling one episode."""
 
@@ -143,6 +156,10 @@ class Settlement(FrozenModel):
     status: Literal["settled", "rejected"]
     rejection_reasons: tuple[RejectionReason, ...]
     settled_as: Literal["day_care", "ordinary_inpatient"] | None
+    """``ordinary_inpatient`` for a conversion settled in ``merged`` mode; ``day_care``
+    otherwise (also for ``separate`` mode, which settles the day-ward part only)."""
+    conversion: ConversionOutcome | None = None
+    """Present when the episode converted and settled: the conversion and its mode."""
     time_limit: TimeLimit
     payment: Payment | None
     lines: tuple[Line, ...]

@@ -105,8 +105,12 @@ class SessionsSameDay(Rule):
 
 class BetweenSessions(Rule):
     """Between sessions (离开医疗机构至下次治疗前) only the listed categories may arise, and
-    drugs only of ``drug_categories`` given by one of ``drug_routes``; any other charge lying
-    after one session's end and before the next one's start is disallowed.
+    drugs only of ``drug_categories`` given by one of ``drug_routes``; with
+    ``requires_related`` only where the charge is marked ``related`` (the hospital system's
+    word that the treatment needs it). Any other charge lying after one session's end and
+    before the next one's start is disallowed, whatever the hospital booked it as: a
+    ``day_care`` charge and an ``outpatient``-booked one alike (a booking never takes a
+    charge out of the interval).
 
     ``exempt_session_days``: a charge on the calendar day of a session counts as part of that
     day's visit (the episode records no time of leaving the hospital)."""
@@ -115,6 +119,7 @@ class BetweenSessions(Rule):
     categories: tuple[CategoryField, ...]
     drug_categories: tuple[CategoryField, ...] = ()
     drug_routes: tuple[Route, ...] = ()
+    requires_related: bool
     exempt_session_days: bool
 
     @model_validator(mode="after")
@@ -238,6 +243,9 @@ class PolicyHeader(FrozenModel):
     effective_until: dt.date | None = None
     """Last day in force, inclusive; absent while the policy stands."""
     replaces: str | None = None
+    source: str | None = None
+    """The clause that states the policy's window (e.g. a pilot's first and last day); a
+    flag on sessions after ``effective_until`` cites it."""
 
     @model_validator(mode="after")
     def _window(self) -> PolicyHeader:
@@ -465,9 +473,33 @@ class NoMerge(Rule):
 MergeRule = Annotated[MergeWindow | NoMerge, Field(discriminator="kind")]
 
 
+class MergeDuringStay(Rule):
+    """Charges the hospital booked as an outpatient visit (``setting: outpatient``) but dated
+    inside the stay (admission to discharge, both included; before any conversion where the
+    ward part settles separately) that join the stay: at this hospital where
+    ``same_institution``, marked ``related`` where ``requires_related``, of ``categories``.
+    The booking does not take a charge out of the stay's time (e.g. 期间发生的且与本次治疗
+    相关的辅助检查费用一并纳入该次费用结算)."""
+
+    kind: Literal["during_stay"]
+    same_institution: bool
+    requires_related: bool
+    categories: tuple[CategoryField, ...] | Literal["all"]
+
+
+DuringStayRule = Annotated[MergeDuringStay | NoMerge, Field(discriminator="kind")]
+
+
 class MergeRules(FrozenModel):
+    """Which charges outside the day-care booking settle with the stay, decided by the
+    charge's time: before admission (``pre_admission``), inside the stay although booked
+    as an outpatient visit (``during_stay``), after discharge (``post_discharge``)."""
+
     pre_admission: MergeRule
     post_discharge: MergeRule
+    during_stay: DuringStayRule | None = None
+    """Absent: an outpatient-booked charge inside the stay stays an outpatient cost
+    (``not_merged``, ``OUTPATIENT_CHARGE_DURING_STAY``), citing the pre-admission rule."""
 
 
 # --- payment ---------------------------------------------------------------------------------
@@ -519,13 +551,49 @@ class PaymentRules(FrozenModel):
 # --- conversion ------------------------------------------------------------------------------
 
 
+ConversionMode = Literal["merged", "separate"]
+
+
 class ConvertToOrdinaryInpatient(Rule):
-    """On conversion, day-care and ward costs settle together as one ordinary stay."""
+    """A converted episode (转普通住院) is settled; ``mode`` says how:
+
+    - ``merged``: day-care and ward costs settle together here as one ordinary inpatient
+      stay, paid by ``agency`` (required) and counted toward the annual inpatient cap as
+      ``counts_toward_annual_inpatient_cap`` (required);
+    - ``separate``: two settlements. The day-ward part (before the conversion instant)
+      settles here under the programme's own payment rules; the ward part (from the
+      conversion instant) belongs to a separate ordinary inpatient settlement outside this
+      one: its charges are ``not_merged`` (``WARD_STAY_SETTLED_SEPARATELY``). ``agency`` and
+      ``counts_toward_annual_inpatient_cap`` are not given (this settlement does not pay the
+      ward stay).
+
+    ``keep_merges``: the merge windows that still apply after a conversion."""
 
     kind: Literal["ordinary_inpatient"]
-    agency: AgencyMethod
-    counts_toward_annual_inpatient_cap: bool
+    mode: ConversionMode
+    agency: AgencyMethod | None = None
+    counts_toward_annual_inpatient_cap: bool | None = None
     keep_merges: tuple[Literal["pre_admission", "post_discharge"], ...] = ()
+
+    @model_validator(mode="after")
+    def _terms_fit_mode(self) -> ConvertToOrdinaryInpatient:
+        terms = {
+            "agency": self.agency,
+            "counts_toward_annual_inpatient_cap": self.counts_toward_annual_inpatient_cap,
+        }
+        if self.mode == "merged":
+            missing = [name for name, value in terms.items() if value is None]
+            if missing:
+                raise ValueError(
+                    f"mode 'merged' settles the ward stay here and needs {', '.join(missing)}"
+                )
+        else:
+            given = [name for name, value in terms.items() if value is not None]
+            if given:
+                raise ValueError(
+                    f"mode 'separate' settles the ward stay elsewhere; remove {', '.join(given)}"
+                )
+        return self
 
 
 class ConversionNotProvided(Rule):

@@ -20,6 +20,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
     ) from exc
 
 from .invariants import (
+    check_booking_does_not_escape,
     check_conservation,
     check_conversion_dominance,
     check_determinism,
@@ -48,6 +49,7 @@ __all__ = [
     "UnsupportedRule",
     "amounts",
     "categories",
+    "check_booking_does_not_escape",
     "check_conservation",
     "check_conversion_dominance",
     "check_determinism",

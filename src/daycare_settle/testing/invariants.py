@@ -246,18 +246,59 @@ def _stay_hours_boundaries(policy: Policy, episode: dict[str, Any], rule: StayHo
 
 
 def check_merge_sides(result: Settlement, episode: dict[str, Any]) -> None:
-    """An outside charge merges only from its own side of the stay: an outpatient charge
-    dated before admission, a post-discharge charge dated at or after discharge."""
+    """An outside-booked charge merges by its time, not its booking: an outpatient-booked
+    charge dated before admission only as pre-admission, inside the stay (admission to
+    discharge, both included) only as a cost of the stay, after discharge only as
+    post-discharge; a ``post_discharge``-booked charge only at or after discharge."""
     admitted, discharged = _moment(episode["admitted_at"]), _moment(episode["discharged_at"])
     for charge, line in zip(episode["charges"], result.lines, strict=True):
         if line.disposition is not Disposition.INCLUDED:
             continue
         at = _moment(charge["at"])
         if charge["setting"] == "outpatient":
-            assert at < admitted, f"{line.charge_id}: outpatient charge in the stay merged"
+            if at < admitted:
+                expected = "MERGED_PRE_ADMISSION"
+            elif at > discharged:
+                expected = "MERGED_POST_DISCHARGE"
+            else:
+                assert line.reason not in ("MERGED_PRE_ADMISSION", "MERGED_POST_DISCHARGE"), (
+                    f"{line.charge_id}: outpatient charge in the stay merged as {line.reason}"
+                )
+                continue
+            assert line.reason == expected, (
+                f"{line.charge_id}: outpatient charge at {at} merged as {line.reason}"
+            )
         elif charge["setting"] == "post_discharge":
             assert at >= discharged, (
                 f"{line.charge_id}: post-discharge charge before discharge merged"
+            )
+            assert line.reason == "MERGED_POST_DISCHARGE", f"{line.charge_id}: {line.reason}"
+
+
+def check_booking_does_not_escape(policy: Policy, episode: dict[str, Any]) -> None:
+    """Booking a charge as an outpatient visit never takes it out of a day-ward charge
+    rule: a day-care charge disallowed between sessions, rebooked ``outpatient`` at the same
+    time, is still disallowed between sessions."""
+    result = settle(episode, policy)
+    caught = {
+        line.charge_id
+        for charge, line in zip(episode["charges"], result.lines, strict=True)
+        if charge["setting"] == "day_care" and line.reason == "BETWEEN_SESSIONS_NOT_ALLOWED"
+    }
+    if not caught:
+        return
+    rebooked = {
+        **episode,
+        "charges": [
+            {**c, "setting": "outpatient"} if c["id"] in caught else c for c in episode["charges"]
+        ],
+    }
+    again = settle(rebooked, policy)
+    for line in again.lines:
+        if line.charge_id in caught:
+            assert line.reason == "BETWEEN_SESSIONS_NOT_ALLOWED", (
+                f"{line.charge_id}: booked as outpatient it escapes the between-sessions rule "
+                f"({line.disposition.value}, {line.reason})"
             )
 
 
@@ -266,9 +307,13 @@ def check_conversion_dominance(policy: Policy, episode: dict[str, Any]) -> None:
 
     In a converted episode that settles, every day-care charge inside the stay is included,
     unless a day-ward charge rule (between sessions, daily fees) disallows it, citing that
-    rule; and every day-care charge the day-ward part includes when settled on its own (the
-    charges and sessions before the conversion, discharged at it) is included after
-    converting. The conversion instant belongs to the ward, as in the engine."""
+    rule, or (``separate`` mode) it lies in the ward part, which settles separately; and
+    every day-care charge the day-ward part includes when settled on its own (the charges
+    and sessions before the conversion, discharged at it) is included after converting. In
+    ``separate`` mode every charge of the ward part inside the stay (from the conversion
+    instant), whatever its booking, is ``not_merged`` as a separate settlement, and the
+    result says the conversion is separate. The conversion instant belongs to the ward, as
+    in the engine."""
     rules = policy.programme(Programme(episode["programme"]))
     if rules is None or "conversion" not in episode:
         return
@@ -277,8 +322,21 @@ def check_conversion_dominance(policy: Policy, episode: dict[str, Any]) -> None:
         return
     day_ward_rules = _day_ward_citations(policy, rules)
     admitted, discharged = _moment(episode["admitted_at"]), _moment(episode["discharged_at"])
+    separate = rules.conversion.mode == "separate"
+    moment = _moment(episode["conversion"]["at"])
+    assert result.conversion is not None
+    assert result.conversion.mode == rules.conversion.mode
+    assert result.settled_as == ("day_care" if separate else "ordinary_inpatient")
     for charge, line in zip(episode["charges"], result.lines, strict=True):
-        if charge["setting"] != "day_care" or not admitted <= _moment(charge["at"]) <= discharged:
+        at = _moment(charge["at"])
+        inside = admitted <= at <= discharged
+        if separate and inside and at >= moment and charge["setting"] != "post_discharge":
+            assert line.reason == "WARD_STAY_SETTLED_SEPARATELY", (
+                f"{line.charge_id}: a charge of the separately settled ward part is "
+                f"{line.disposition.value} ({line.reason})"
+            )
+            continue
+        if charge["setting"] != "day_care" or not inside:
             continue
         assert line.disposition is Disposition.INCLUDED or line.citation in day_ward_rules, (
             f"{line.charge_id}: a day-care charge in the stay is {line.disposition.value} "
@@ -363,6 +421,7 @@ def check_episode(policy: Policy, episode: dict[str, Any], order: list[int]) -> 
     result = settle(episode, policy)
     check_conservation(result, episode)
     check_merge_sides(result, episode)
+    check_booking_does_not_escape(policy, episode)
     check_determinism(policy, episode, order)
     for extra in extra_charges(episode):
         check_monotone_merge(policy, episode, extra)

@@ -13,15 +13,17 @@ them) for one programme of one policy. Each rule of the programme shapes the dra
 - time limit: ``stay_hours`` → stays around ``limit_hours`` and ``extended_limit_hours``;
   ``none`` → stays over several days with a session a day; ``sessions_same_day`` → cycles
   of days up to past ``max_cycle``, one session on each of some days;
-- merge windows: outpatient charges before admission and charges after discharge, around
-  the window's edges (days or clinical pathway), at this or another hospital, related or not;
+- merge windows: outpatient charges before admission and charges after discharge (booked
+  ``post_discharge`` or as an outpatient visit), around the window's edges (days or clinical
+  pathway), at this or another hospital, related or not; now and then an outpatient-booked
+  charge inside the stay (``during_stay``) or a ``post_discharge`` one misdated inside it;
 - charge rules: ``only_listed_between_sessions`` and ``daily_fees_by_session`` → day-ward
   charges of the categories they judge, on session days and between them, drugs with routes;
 - payment: ``per_disease`` → a disease of its table; ``fee_for_service_or_quota`` → now and
   then a quota disease and the hospital's choice of method; ``per_bed_day`` → sessions where
   bed-days count sessions;
-- conversion: a move to the ward part-way, with ward charges after it (``not_provided``:
-  the same, refused by the engine).
+- conversion: a move to the ward part-way, with ward charges after it (``merged`` and
+  ``separate`` modes alike; ``not_provided``: the same, refused by the engine).
 
 A rule kind this module does not know raises :class:`UnsupportedRule` when the strategy is
 built: it never draws episodes that silently ignore a rule. :func:`invalid_episodes` draws
@@ -59,6 +61,7 @@ from ..policy.schema import (
     DiseaseMapped,
     FeeForServiceOrQuota,
     FiledDiseases,
+    MergeDuringStay,
     MergeWindow,
     MinTier,
     NoMerge,
@@ -384,6 +387,9 @@ class _Plan:
                 rule.window, DaysWindow | ClinicalPathwayWindow
             ):
                 raise UnsupportedRule(f"merge rule {_kind(rule)!r} is not known to the kit")
+        during = self.rules.merge.during_stay
+        if during is not None and not isinstance(during, MergeDuringStay | NoMerge):
+            raise UnsupportedRule(f"during-stay rule {_kind(during)!r} is not known to the kit")
         conversion = self.rules.conversion
         if not isinstance(conversion, ConvertToOrdinaryInpatient | ConversionNotProvided):
             raise UnsupportedRule(f"conversion kind {_kind(conversion)!r} is not known to the kit")
@@ -512,7 +518,8 @@ def _draw(
         )
 
     for _ in range(draw(st.integers(1, max_stay_charges))):
-        add(admitted + dt.timedelta(seconds=draw(st.integers(0, seconds))), "day_care")
+        when_at = admitted + dt.timedelta(seconds=draw(st.integers(0, seconds)))
+        add(when_at, "day_care", related=draw(st.booleans()))
     if moved is not None:
         span = int((discharged - moved).total_seconds())
         for _ in range(draw(st.integers(0, 3))):
@@ -591,12 +598,15 @@ def _outside_charges(
                 days=draw(st.integers(0, days + 2)), minutes=draw(st.integers(1, 1439))
             )
             add(admitted - back, "outpatient", **_origin(draw))
-    if (pre or post) and draw(st.integers(0, 4)) == 0:  # misdated but valid: never merges
-        inside = dt.timedelta(
-            seconds=draw(st.integers(0, int((discharged - admitted).total_seconds())))
-        )
-        setting = draw(st.sampled_from(["outpatient", "post_discharge"]))
-        add(admitted + inside, setting, related=True)
+    if (pre or post) and draw(st.integers(0, 3)) == 0:
+        # inside the stay: booked as an outpatient visit (a during-stay candidate, judged
+        # by time) or as post-discharge care although dated before discharge (never merges)
+        for _ in range(draw(st.integers(1, 3))):
+            inside = dt.timedelta(
+                seconds=draw(st.integers(0, int((discharged - admitted).total_seconds())))
+            )
+            setting = draw(st.sampled_from(["outpatient", "post_discharge"]))
+            add(admitted + inside, setting, **_origin(draw))
     if post:
         days = plan.window_days("post_discharge")
         if plan.pathway("post_discharge") and draw(st.booleans()):
@@ -605,7 +615,10 @@ def _outside_charges(
             ahead = dt.timedelta(
                 days=draw(st.integers(0, days + 2)), minutes=draw(st.integers(1, 1439))
             )
-            add(discharged + ahead, "post_discharge", **_origin(draw))
+            # a post-discharge follow-up, or an outpatient visit after discharge (the same
+            # candidate, judged by its time)
+            setting = draw(st.sampled_from(["post_discharge", "outpatient"]))
+            add(discharged + ahead, setting, **_origin(draw))
     return pathway
 
 
