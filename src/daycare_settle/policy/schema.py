@@ -12,11 +12,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool, StrictInt, model_validator
 
 from ..models.common import CategoryField, FrozenModel, Money, Programme, Route, SessionKind
 
 Provenance = Literal["explicit", "local-parameter", "national-definition", "illustrative"]
+MAX_LIMIT_HOURS = 24 * 366
+"""The longest stay limit a rule may set (a leap year of hours)."""
+StrictDate = Annotated[dt.date, Field(strict=True)]
+"""A date read from YAML as a date (``YYYY-MM-DD``), never from text or a number."""
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$", max_length=80)]
 
 
@@ -54,7 +58,7 @@ class SessionsRequired(Rule):
 class CycleLength(Rule):
     """The usual longest settlement cycle (结算周期), in calendar days, admission to discharge."""
 
-    days: int = Field(gt=0, le=366)
+    days: StrictInt = Field(gt=0, le=366)
 
 
 class SessionsSameDay(Rule):
@@ -78,7 +82,7 @@ class BetweenSessions(Rule):
     categories: tuple[CategoryField, ...]
     drug_categories: tuple[CategoryField, ...] = ()
     drug_routes: tuple[Route, ...] = ()
-    exempt_session_days: bool
+    exempt_session_days: StrictBool
 
     @model_validator(mode="after")
     def _drugs_with_routes(self) -> BetweenSessions:
@@ -100,7 +104,7 @@ class CappedPerDay(Rule):
 
     kind: Literal["capped_per_day"]
     session_kind: SessionKind
-    caps_by_tier: dict[Annotated[int, Field(ge=1, le=3)], dict[CategoryField, Money]] = Field(
+    caps_by_tier: dict[Annotated[StrictInt, Field(ge=1, le=3)], dict[CategoryField, Money]] = Field(
         min_length=1
     )
 
@@ -171,7 +175,7 @@ class QuotaList(Rule):
 class OrdinaryDailyFees(Rule):
     """The ordinary-inpatient daily fees, by tier and category, that a quota was built on."""
 
-    by_tier: dict[Annotated[int, Field(ge=1, le=3)], dict[CategoryField, Money]] = Field(
+    by_tier: dict[Annotated[StrictInt, Field(ge=1, le=3)], dict[CategoryField, Money]] = Field(
         min_length=1
     )
 
@@ -196,9 +200,9 @@ class PolicyHeader(FrozenModel):
     title: str = Field(min_length=1)
     version: str = Field(min_length=1)
     region: str = Field(min_length=1)
-    issued: dt.date | None = None
-    effective_from: dt.date
-    effective_until: dt.date | None = None
+    issued: StrictDate | None = None
+    effective_from: StrictDate
+    effective_until: StrictDate | None = None
     """Last day in force, inclusive; absent while the policy stands."""
     replaces: str | None = None
 
@@ -316,7 +320,7 @@ class MinTier(Rule):
     """The hospital's tier is at least ``min_tier`` (二级及以上, 三级)."""
 
     kind: Literal["min_tier"]
-    min_tier: int = Field(ge=1, le=3)
+    min_tier: StrictInt = Field(ge=1, le=3)
 
 
 class DepartmentRequired(Rule):
@@ -370,8 +374,8 @@ class StayHours(Rule):
     ``extended_limit_hours`` when the episode gives an ``extension_reason``."""
 
     kind: Literal["stay_hours"]
-    limit_hours: int = Field(gt=0)
-    extended_limit_hours: int | None = None
+    limit_hours: StrictInt = Field(gt=0, le=MAX_LIMIT_HOURS)
+    extended_limit_hours: StrictInt | None = Field(default=None, gt=0, le=MAX_LIMIT_HOURS)
 
     @model_validator(mode="after")
     def _ordered(self) -> StayHours:
@@ -396,7 +400,7 @@ class DaysWindow(Rule):
     """Calendar days (Asia/Shanghai) before admission or after discharge."""
 
     kind: Literal["days"]
-    days: int = Field(ge=0, le=366)
+    days: StrictInt = Field(ge=0, le=366)
 
 
 class ClinicalPathwayWindow(Rule):
@@ -413,8 +417,8 @@ class MergeWindow(Rule):
     """Outpatient (or post-discharge) charges that merge into the stay."""
 
     kind: Literal["merge_window"]
-    same_institution: bool
-    requires_related: bool
+    same_institution: StrictBool
+    requires_related: StrictBool
     categories: tuple[CategoryField, ...] | Literal["all"]
     window: WindowRule
 
@@ -450,7 +454,7 @@ class PatientSide(Rule):
     """Patient ↔ hospital: how the stay counts for the insured person."""
 
     kind: Literal["single_inpatient_stay"]
-    counts_toward_annual_inpatient_cap: bool
+    counts_toward_annual_inpatient_cap: StrictBool
 
 
 class AgencyLabel(Rule):
@@ -487,7 +491,7 @@ class ConvertToOrdinaryInpatient(Rule):
 
     kind: Literal["ordinary_inpatient"]
     agency: AgencyMethod
-    counts_toward_annual_inpatient_cap: bool
+    counts_toward_annual_inpatient_cap: StrictBool
     keep_merges: tuple[Literal["pre_admission", "post_discharge"], ...] = ()
 
 
