@@ -175,7 +175,8 @@ def _compose(text: str, file: str, loader: type[Any]) -> _Node | None:
             if documents > 1:
                 raise PolicyLoadError(file, line, "not valid YAML: more than one document")
         elif isinstance(event, yaml.ScalarEvent):
-            node = _Node("scalar", _explicit(event.tag), event.value, line, event.style or None)
+            tag = _STR if event.tag == "!" else event.tag  # "!": the non-specific tag, text
+            node = _Node("scalar", tag, event.value, line, event.style or None)
             attach(node, event.anchor)
         elif isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
             if len(stack) >= MAX_DEPTH:
