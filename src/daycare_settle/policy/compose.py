@@ -17,6 +17,7 @@ programmes. Composition, in the Catala manner of labelled exceptions:
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,7 +102,7 @@ def compose(region: YamlDocument) -> tuple[YamlDocument, Frame | None]:
     extends = data["extends"]
     if not isinstance(extends, str) or not extends:
         raise region.error(("extends",), "extends must be the path of a frame file")
-    frame_path = (Path(region.file).parent / extends).resolve()
+    frame_path = Path(os.path.abspath(Path(region.file).parent / extends))
     try:
         source = read_source(frame_path, limit=RULE_FILE_LIMIT)
     except UnreadableFile as exc:

@@ -166,10 +166,7 @@ def rule_file_path(path: object) -> str:
 def load_policy_file(path: str | Path) -> Policy:
     """Load and compile one rule file; cached while none of the files it read changes."""
     name = rule_file_path(path)
-    try:
-        resolved = str(Path(name).resolve())
-    except (OSError, RuntimeError) as exc:
-        raise PolicyLoadError(name, None, f"cannot resolve the path: {exc}") from None
+    resolved = os.path.abspath(name)  # links are not resolved: errors name the path given
     with _cache_lock:
         cached = _cache.get(resolved)
     if cached is not None and unchanged(cached.stamps):

@@ -114,7 +114,7 @@ class _Node:
     tag or ``None``; ``value`` the scalar text, or the list of children (key, value
     alternating for a mapping)."""
 
-    __slots__ = ("kind", "line", "style", "tag", "value")
+    __slots__ = ("kind", "line", "size", "style", "tag", "value")
 
     def __init__(self, kind: str, tag: str | None, value: Any, line: int, style: Any) -> None:
         self.kind = kind
@@ -122,6 +122,8 @@ class _Node:
         self.value = value
         self.line = line
         self.style = style
+        self.size = 1
+        """The values this node builds, aliases expanded (known once the node is closed)."""
 
 
 def read_yaml(text: str, file: str, *, loader: type[Any] | None = None) -> YamlDocument:
@@ -158,6 +160,7 @@ def _compose(text: str, file: str, loader: type[Any]) -> _Node | None:
     root: _Node | None = None
     documents = 0
     aliases = 0
+    written = 0  # nodes written out in the text
 
     def attach(node: _Node, anchor: str | None) -> None:
         nonlocal root
@@ -175,6 +178,7 @@ def _compose(text: str, file: str, loader: type[Any]) -> _Node | None:
             if documents > 1:
                 raise PolicyLoadError(file, line, "not valid YAML: more than one document")
         elif isinstance(event, yaml.ScalarEvent):
+            written += 1
             tag = _STR if event.tag == "!" else event.tag  # "!": the non-specific tag, text
             node = _Node("scalar", tag, event.value, line, event.style or None)
             attach(node, event.anchor)
@@ -183,12 +187,21 @@ def _compose(text: str, file: str, loader: type[Any]) -> _Node | None:
                 raise PolicyLoadError(
                     file, line, f"not valid YAML: nested more than {MAX_DEPTH} deep"
                 )
+            written += 1
             kind = "seq" if isinstance(event, yaml.SequenceStartEvent) else "map"
             node = _Node(kind, _explicit(event.tag), [], line, None)
             attach(node, event.anchor)
             stack.append(node)
         elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
-            stack.pop()
+            closed = stack.pop()
+            closed.size = 1 + sum(child.size for child in closed.value)
+            if closed.size - written > MAX_ALIAS_NODES:
+                raise PolicyLoadError(
+                    file,
+                    closed.line,
+                    f"aliases expand to more than {MAX_ALIAS_NODES} values: the file is "
+                    "refused",
+                )
         elif isinstance(event, yaml.AliasEvent):
             aliases += 1
             if aliases > MAX_ALIASES:
