@@ -51,13 +51,11 @@ def test_invalid_argument_is_a_library_error_and_a_type_error() -> None:
     ids=repr,
 )
 def test_load_policy_refuses_on_that_is_not_a_date(on: Any) -> None:
-    with pytest.raises(InvalidArgument, match="on= must be a datetime.date"):
+    with pytest.raises(InvalidArgument, match=r"on= must be a datetime\.date"):
         load_policy("panzhihua", on=on)
 
 
-@pytest.mark.parametrize(
-    "path", ["rules\x00.yaml", Path("a\x00b.yaml"), "panzhihua\x00"], ids=repr
-)
+@pytest.mark.parametrize("path", ["rules\x00.yaml", Path("a\x00b.yaml"), "panzhihua\x00"], ids=repr)
 def test_a_path_with_nul_is_refused(path: Any) -> None:
     with pytest.raises((PolicyLoadError, UnknownPolicy)) as caught:
         load_policy(path)

@@ -45,7 +45,9 @@ def test_the_policy_block_lists_every_file_read() -> None:
     ref = load_policy("panzhihua").ref
     expected = {
         "panyibaogui-2024-2.yaml": digest(ROOT / PZH),
-        "catalogues/day-chemo-diseases.yaml": digest(ROOT / "panzhihua/catalogues/day-chemo-diseases.yaml"),
+        "catalogues/day-chemo-diseases.yaml": digest(
+            ROOT / "panzhihua/catalogues/day-chemo-diseases.yaml"
+        ),
         "catalogues/day-surgery-procedures.yaml": digest(ROOT / PROCEDURES),
         "catalogues/tcm-day-care-diseases.yaml": digest(
             ROOT / "panzhihua/catalogues/tcm-day-care-diseases.yaml"

@@ -46,7 +46,7 @@ def test_a_broken_rule_file_breaks_only_its_city(tree: Path) -> None:
 
 def test_a_broken_catalogue_breaks_only_its_city(tree: Path) -> None:
     spoil(tree / "jining/catalogues/malignant-tumours.yaml", "entries:", "entries: [")
-    with pytest.raises(PolicyLoadError, match="malignant-tumours.yaml"):
+    with pytest.raises(PolicyLoadError, match=r"malignant-tumours\.yaml"):
         versions("jining", tree)
     assert resolve_policy("panzhihua", on=ON, root=tree).id == "panzhihua"
 
@@ -58,7 +58,7 @@ def test_an_unreadable_header_is_named_when_its_id_is_asked_for(tree: Path) -> N
     assert resolve_policy("qingyuan", root=tree).id == "qingyuan"
     with pytest.raises(UnknownPolicy) as caught:
         resolve_policy("jining", root=tree)
-    assert JINING.split("/")[-1] in caught.value.message
+    assert JINING.rsplit("/", maxsplit=1)[-1] in caught.value.message
 
 
 def test_overlapping_versions_fail_only_their_id(tree: Path) -> None:
@@ -73,7 +73,7 @@ def test_a_changed_header_is_noticed(tree: Path) -> None:
     rule_file = tree / "panzhihua/panyibaogui-2024-2.yaml"
     assert resolve_policy("panzhihua", on=ON, root=tree).id == "panzhihua"
     spoil(rule_file, "effective_from: 2024-11-12", "effective_from: 2025-06-01")
-    with pytest.raises(PolicyNotInForce, match="2025-06-01 .. open"):
+    with pytest.raises(PolicyNotInForce, match=r"2025-06-01 \.\. open"):
         resolve_policy("panzhihua", on=ON, root=tree)
     assert resolve_policy("panzhihua", on=dt.date(2025, 7, 1), root=tree).id == "panzhihua"
 

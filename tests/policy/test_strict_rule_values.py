@@ -174,7 +174,8 @@ def test_a_limit_of_a_year_of_hours_loads(folder: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "reason"), [("1", "valid boolean"), ("yes", "not a boolean"), ('"true"', "valid boolean")]
+    ("value", "reason"),
+    [("1", "valid boolean"), ("yes", "not a boolean"), ('"true"', "valid boolean")],
 )
 def test_flags_are_true_or_false(folder: Path, value: str, reason: str) -> None:
     old = "        same_institution: true\n"

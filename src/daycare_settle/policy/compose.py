@@ -106,7 +106,9 @@ def compose(region: YamlDocument) -> tuple[YamlDocument, Frame | None]:
     try:
         source = read_source(frame_path, limit=RULE_FILE_LIMIT)
     except UnreadableFile as exc:
-        raise region.error(("extends",), f"cannot read the frame {str(frame_path)!r}: {exc}") from None
+        raise region.error(
+            ("extends",), f"cannot read the frame {str(frame_path)!r}: {exc}"
+        ) from None
     try:
         text = source.raw.decode("utf-8")
     except UnicodeDecodeError as exc:

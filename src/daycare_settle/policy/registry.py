@@ -88,9 +88,7 @@ def _header_block(text: str) -> str | None:
     for start, line in enumerate(lines):
         if line.startswith("policy:"):
             end = start + 1
-            while end < len(lines) and (
-                not lines[end].strip() or lines[end][0] in " \t#"
-            ):
+            while end < len(lines) and (not lines[end].strip() or lines[end][0] in " \t#"):
                 end += 1
             return "\n" * start + "\n".join(lines[start:end]) + "\n"
     return None

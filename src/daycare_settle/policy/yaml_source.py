@@ -199,8 +199,7 @@ def _compose(text: str, file: str, loader: type[Any]) -> _Node | None:
                 raise PolicyLoadError(
                     file,
                     closed.line,
-                    f"aliases expand to more than {MAX_ALIAS_NODES} values: the file is "
-                    "refused",
+                    f"aliases expand to more than {MAX_ALIAS_NODES} values: the file is refused",
                 )
         elif isinstance(event, yaml.AliasEvent):
             aliases += 1
@@ -208,7 +207,7 @@ def _compose(text: str, file: str, loader: type[Any]) -> _Node | None:
                 raise PolicyLoadError(
                     file, line, f"more than {MAX_ALIASES} aliases: the file is refused"
                 )
-            target = anchors.get(event.anchor)
+            target = anchors.get(event.anchor or "")
             if target is None:
                 raise PolicyLoadError(file, line, f"alias *{event.anchor} names no anchor")
             if any(open_node is target for open_node in stack):
@@ -236,8 +235,7 @@ class _Builder:
                 raise PolicyLoadError(
                     self.doc.file,
                     node.line,
-                    f"aliases expand to more than {MAX_ALIAS_NODES} values: the file is "
-                    "refused",
+                    f"aliases expand to more than {MAX_ALIAS_NODES} values: the file is refused",
                 )
         else:
             self.seen.add(key)
@@ -326,30 +324,32 @@ def resolve_plain(text: str) -> Any:
             raise ValueError(f"{text!r} is not a valid date") from None
     if _LOOSE_DATE.fullmatch(text):
         raise ValueError(f"{text!r} is not a date in ISO form YYYY-MM-DD (or quote it for text)")
-    implicit = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))
+    implicit: str = _RESOLVER.resolve(  # type: ignore[no-untyped-call]
+        yaml.ScalarNode, text, (True, False)
+    )
     kind = implicit.rsplit(":", 1)[-1]
     if (implicit == _STR and not _CORE_12.fullmatch(text)) or kind == "value":
         return text
+    raise ValueError(_refusal(text, kind))
+
+
+def _refusal(text: str, kind: str) -> str:
+    """Why a plain scalar that YAML 1.1 or 1.2 reads as a non-text value is refused."""
     shown = text if len(text) <= 40 else text[:37] + "..."
     if kind == "merge":
-        raise ValueError("'<<' (a merge key) is not allowed")
+        return "'<<' (a merge key) is not allowed"
     if kind == "bool" or text in ("True", "TRUE", "False", "FALSE"):
-        raise ValueError(
-            f"{shown!r} is not a boolean here: write true or false (or quote it for text)"
-        )
+        return f"{shown!r} is not a boolean here: write true or false (or quote it for text)"
     if kind == "null" or text in ("Null", "NULL"):
-        raise ValueError(f"{shown!r} is not null here: write null (or quote it for text)")
+        return f"{shown!r} is not null here: write null (or quote it for text)"
     if kind == "timestamp":
-        raise ValueError(
-            f"{shown!r} is not a date in ISO form YYYY-MM-DD (no time of day; quote it "
-            "for text)"
-        )
+        return f"{shown!r} is not a date in ISO form YYYY-MM-DD (no time of day; quote it for text)"
     if kind == "int" or re.fullmatch(r"0o[0-7]+|0x[0-9a-fA-F]+", text):
-        raise ValueError(
+        return (
             f"{shown!r} is not a plain decimal integer: write digits only, without leading "
             "zeros, underscores, 0x/0o/0b prefixes or colons (or quote it for text)"
         )
-    raise ValueError(
+    return (
         f"{shown!r} is a floating-point number, which rule files do not allow: write "
         "amounts and decimal figures as quoted strings (or quote it for text)"
     )
