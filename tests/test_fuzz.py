@@ -16,11 +16,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
 from daycare_settle import DaycareSettleError, load_policy, settle
 from daycare_settle.policy.registry import policy_ids, rules_root
+from daycare_settle.policy.yaml_source import resolve_plain
 from daycare_settle.testing import episodes, malformed_json
 
 POLICIES = {p: [x.value for x in load_policy(p).rules.programmes] for p in policy_ids()}
@@ -150,6 +152,19 @@ NOISE = st.sampled_from(
         "2024-13-45",
         "9" * 5000,
         "[" * 2000,
+        # what YAML 1.1 reads as another value: refused, never loaded silently
+        "yes ",
+        "24:00 ",
+        "0x18 ",
+        "010 ",
+        "1_000 ",
+        "1.5 ",
+        ".inf ",
+        "2024-1-5 ",
+        "2024-11-12T08:00:00 ",
+        "&b [*b] ",
+        "!!int ",
+        "!!float ",
     ]
 )
 
@@ -203,7 +218,7 @@ def test_fuzz_loader_on_mutated_rule_files(tmp_path: Path) -> None:
     @given(mutated_rule_trees())
     def check(mutation: tuple[str, str, str]) -> None:
         target, text, owner = mutation
-        # A fresh tree each time: the loader caches by the rule file's path, size and time.
+        # A fresh tree each time (the loader's cache also notices a change by its stamps).
         tree = tmp_path / f"rules-{next(_names)}"
         shutil.copytree(ROOT, tree)
         (tree / target).write_text(text, encoding="utf-8", errors="surrogatepass")
@@ -215,3 +230,28 @@ def test_fuzz_loader_on_mutated_rule_files(tmp_path: Path) -> None:
             shutil.rmtree(tree)
 
     check()
+
+
+# --- strict plain scalars ------------------------------------------------------------------
+
+SCALAR_TEXT = st.text("0123456789+-.:_eExXoObB~nulltrufasyeonTFNIi ", min_size=1, max_size=12).map(
+    str.strip
+)
+
+
+@given(SCALAR_TEXT)
+def test_fuzz_plain_scalars_agree_with_yaml_1_1_or_are_refused(text: str) -> None:
+    """A plain scalar the strict resolver accepts means what YAML 1.1 says it means (so no
+    file changes meaning between parsers); every other reading is refused."""
+    try:
+        value = resolve_plain(text)
+    except ValueError:
+        return
+    try:
+        loaded = yaml.safe_load(f"a: {text}\n")
+    except yaml.YAMLError:
+        return  # not a plain scalar in this position at all
+    if not isinstance(loaded, dict) or set(loaded) != {"a"}:
+        return
+    assert loaded["a"] == value
+    assert type(loaded["a"]) is type(value)

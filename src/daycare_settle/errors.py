@@ -67,3 +67,10 @@ class PolicyLoadError(DaycareSettleError, ValueError):
         self.line = line
         where = f"{file}:{line}" if line is not None else file
         super().__init__(f"{where}: {message}")
+
+
+class InvalidArgument(DaycareSettleError, TypeError):
+    """An argument of a public function has the wrong type or form (e.g. ``policy=None``,
+    ``on=`` given a datetime or text)."""
+
+    code = "invalid_argument"

@@ -22,7 +22,7 @@ from tests.builders import at, charge, episode, line
 def test_pzh_3_limits_are_judged_on_the_exact_stay(
     discharged: str, reason: str | None, status: str
 ) -> None:
-    result = settle(episode(discharged_at=discharged, extension_reason=reason))
+    result = settle(episode(discharged_at=discharged, extension_reason=reason), "panzhihua")
     assert result.time_limit.status.value == status
     assert (result.status == "rejected") == (status == "exceeded")
 
@@ -31,7 +31,7 @@ def test_a_post_discharge_charge_dated_before_discharge_does_not_merge() -> None
     early = charge("pd", at(-24 * 400), "post_discharge", "treatment", related=True)
     during = charge("pd2", at(3), "post_discharge", "treatment", related=True)
     after = charge("pd3", at(30), "post_discharge", "treatment", related=True)
-    result = settle(episode(charges=[charge("c1", at(1)), early, during, after]))
+    result = settle(episode(charges=[charge("c1", at(1)), early, during, after]), "panzhihua")
     assert line(result, "pd").reason == "POST_DISCHARGE_CHARGE_BEFORE_DISCHARGE"
     assert line(result, "pd2").reason == "POST_DISCHARGE_CHARGE_BEFORE_DISCHARGE"
     assert line(result, "pd3").reason == "MERGED_POST_DISCHARGE"

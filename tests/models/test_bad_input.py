@@ -16,7 +16,7 @@ from tests.builders import at, charge, episode, session
 
 def problems(data: Any) -> list[tuple[str, str]]:
     with pytest.raises(InvalidEpisode) as caught:
-        settle(data)
+        settle(data, "panzhihua")
     error = caught.value
     assert error.code == "invalid_episode"
     assert isinstance(error, DaycareSettleError)
@@ -99,7 +99,7 @@ def test_bad_amounts(amount: Any, reason: str) -> None:
 )
 def test_json_numbers_are_exact_decimals(raw: str, expected: str) -> None:
     text = json.dumps(with_amount("PLACEHOLDER")).replace('"PLACEHOLDER"', raw)
-    result = settle(text)
+    result = settle(text, "panzhihua")
     assert result.lines[0].amount == Decimal(expected)
     assert json.loads(result.to_json())["lines"][0]["amount"] == expected
 
@@ -108,7 +108,7 @@ def test_json_numbers_are_exact_decimals(raw: str, expected: str) -> None:
 def test_bad_json_numbers(raw: str) -> None:
     text = json.dumps(with_amount("PLACEHOLDER")).replace('"PLACEHOLDER"', raw)
     with pytest.raises(InvalidEpisode):
-        settle(text)
+        settle(text, "panzhihua")
 
 
 # --- times -----------------------------------------------------------------------------------
@@ -142,7 +142,7 @@ def test_mixed_time_zones_compare_as_instants() -> None:
         discharged_at="2025-03-10T10:00:00+00:00",  # 18:00 in Shanghai: ten hours later
         charges=[charge("c1", "2025-03-10T01:00:00+00:00")],
     )
-    result = settle(late)
+    result = settle(late, "panzhihua")
     assert result.time_limit.duration_seconds == 10 * 3600
     assert result.lines[0].reason == "IN_STAY"
 
@@ -202,7 +202,7 @@ def test_a_hundred_thousand_charges_settle() -> None:
     charges = [
         charge(f"c{i}", at(1 + i % 10), amount=f"{i % 100}.{i % 97:02d}") for i in range(100_000)
     ]
-    result = settle(episode(charges=charges))
+    result = settle(episode(charges=charges), "panzhihua")
     assert len(result.lines) == 100_000
     assert result.totals.input == sum((Decimal(c["amount"]) for c in charges), Decimal("0.00"))
 
@@ -212,7 +212,7 @@ def test_input_is_not_mutated_and_results_are_frozen() -> None:
         charges=[charge("c1", at(1)), charge("o1", at(-30), setting="outpatient", related=True)]
     )
     before = copy.deepcopy(data)
-    result = settle(data)
+    result = settle(data, "panzhihua")
     assert data == before
     with pytest.raises(ValueError, match="frozen"):
         result.status = "rejected"  # type: ignore[misc]

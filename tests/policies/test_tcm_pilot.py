@@ -79,11 +79,19 @@ def labels(result: Any) -> list[tuple[str, str]]:
 def test_tcm_result_records_region_and_frame() -> None:
     ref = run().policy
     assert ref.id == "tcm-pilot-2025"
-    assert ref.sha256 == hashlib.sha256(REGION_FILE.read_bytes()).hexdigest()
+    region_hash = hashlib.sha256(REGION_FILE.read_bytes()).hexdigest()
+    frame_hash = hashlib.sha256(FRAME_FILE.read_bytes()).hexdigest()
+    files = {f.path: f.sha256 for f in ref.files}
+    assert files[REGION_FILE.name] == region_hash
+    assert files["../national/" + FRAME_FILE.name] == frame_hash
+    assert len(files) == 3  # region, frame and the disease table
+    manifest = "".join(f"{digest}  {path}\n" for path, digest in sorted(files.items()))
+    assert ref.sha256 == hashlib.sha256(manifest.encode()).hexdigest()
     (frame,) = ref.frames
     assert frame.id == "tcm-pilot-2025-frame"
     assert frame.document == FRAME_DOC
-    assert frame.sha256 == hashlib.sha256(FRAME_FILE.read_bytes()).hexdigest()
+    frame_manifest = f"{frame_hash}  ../national/{FRAME_FILE.name}\n"
+    assert frame.sha256 == hashlib.sha256(frame_manifest.encode()).hexdigest()
 
 
 def test_tcm_scope_step_names_the_frame() -> None:

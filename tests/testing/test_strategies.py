@@ -60,7 +60,7 @@ def test_unknown_rule_kind_fails_loudly() -> None:
 
 def test_conservation_catches_a_lost_fen() -> None:
     episode = builders.episode()
-    result = settle(episode)
+    result = settle(episode, "panzhihua")
     line = result.lines[0]
     tampered = result.model_copy(
         update={"lines": (line.model_copy(update={"allowed_amount": line.amount + 1}),)}
@@ -123,7 +123,7 @@ def _example(name: str) -> dict[str, Any]:
 
 
 def _broken_settle(change: Callable[[Settlement], Settlement]) -> Callable[..., Settlement]:
-    def broken(episode: Any, policy: Any = "panzhihua") -> Settlement:
+    def broken(episode: Any, policy: Any) -> Settlement:
         return change(settle(episode, policy))
 
     return broken

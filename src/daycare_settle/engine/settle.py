@@ -40,12 +40,14 @@ from .time_limit import check_time_limit, flag_sessions_after_policy_end
 EpisodeInput = Episode | Mapping[str, Any] | str | bytes
 
 
-def settle(episode: EpisodeInput, policy: str | Path | Policy = "panzhihua") -> Settlement:
+def settle(episode: EpisodeInput, policy: str | Path | Policy) -> Settlement:
     """Settle one day-care episode under the policy version in force on its admission day.
 
-    ``episode`` is an :class:`Episode`, a mapping, or JSON text; ``policy`` a bundled policy
-    id, the path of a rule file, or a :class:`Policy`. Raises :class:`InvalidEpisode`,
-    :class:`UnknownPolicy` or :class:`PolicyNotInForce`; never returns a partial result.
+    ``episode`` is an :class:`Episode`, a mapping, or JSON text; ``policy`` (required: there
+    is no default city) a bundled policy id, the path of a rule file, or a :class:`Policy`.
+    Raises :class:`InvalidEpisode`, :class:`UnknownPolicy`, :class:`PolicyNotInForce`,
+    :class:`PolicyLoadError` or :class:`InvalidArgument` (a ``policy`` of the wrong type);
+    never returns a partial result.
     """
     parsed = parse_episode(episode)
     compiled = resolve_policy(policy, on=local_date(parsed.admitted_at))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
+from .._version import __version__
 from .common import FrozenModel, Money, Programme
 
 
@@ -124,13 +125,28 @@ class Flag(FrozenModel):
     charge_ids: tuple[str, ...] = ()
 
 
+class PolicyFile(FrozenModel):
+    """One file a policy read: its path relative to the rule file's folder (``/``
+    separators, the same on every machine) and the SHA-256 of its bytes."""
+
+    path: str
+    sha256: str
+
+
 class PolicyRef(FrozenModel):
-    """Which rule file decided: id, document, version and the SHA-256 of the file(s)."""
+    """Which rules decided: id, document, version, and every file read with its SHA-256.
+
+    ``sha256`` covers all of ``files``: the SHA-256 of the UTF-8 manifest holding one line
+    ``"<sha256>  <path>\\n"`` per file, sorted by path (by code point) — what
+    ``sha256sum`` prints for those files from the rule file's folder. ``files`` lists the
+    rule file, the frame it extends, and its catalogues and disease tables; a frame's own
+    ref lists the frame file alone."""
 
     id: str
     document: str
     version: str
     sha256: str
+    files: tuple[PolicyFile, ...] = ()
     frames: tuple[PolicyRef, ...] = ()
 
 
@@ -152,6 +168,8 @@ class Settlement(FrozenModel):
 
     episode_id: str
     policy: PolicyRef
+    library_version: str = __version__
+    """The version of daycare_settle that settled the episode."""
     programme: Programme
     status: Literal["settled", "rejected"]
     rejection_reasons: tuple[RejectionReason, ...]

@@ -17,8 +17,7 @@ programmes. Composition, in the Catala manner of labelled exceptions:
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,9 +25,11 @@ from typing import Any
 from pydantic import Field
 
 from ..errors import PolicyLoadError
+from ..files import RULE_FILE_LIMIT, UnreadableFile
 from ..models.common import FrozenModel, Programme
-from ..models.settlement import PolicyRef
-from .schema import Clause, Identifier, PolicyHeader
+from ..models.settlement import PolicyFile, PolicyRef
+from .schema import Clause, Identifier, PolicyHeader, StrictDate
+from .sources import Source, combined_sha256, read_source, relative
 from .validation import validate_document
 from .yaml_source import Path as YamlPath
 from .yaml_source import YamlDocument, read_yaml
@@ -44,9 +45,9 @@ class FrameHeader(FrozenModel):
     title: str = Field(min_length=1)
     version: str = Field(min_length=1)
     region: str = Field(min_length=1)
-    issued: dt.date | None = None
-    effective_from: dt.date
-    effective_until: dt.date | None = None
+    issued: StrictDate | None = None
+    effective_from: StrictDate
+    effective_until: StrictDate | None = None
 
 
 class FrameFile(FrozenModel):
@@ -69,15 +70,27 @@ class Frame:
 
     header: FrameHeader
     file: str
-    sha256: str
+    source: Source
+    """The frame file as read (bytes, digest, stamp)."""
+    relative: str
+    """The frame file's path relative to the region file's folder."""
     overrides: tuple[tuple[str, str], ...] = ()
     """The region's explicit overrides of this frame: (dotted path, reason)."""
 
     @property
+    def sha256(self) -> str:
+        return self.source.sha256
+
+    @property
     def ref(self) -> PolicyRef:
         header = self.header
+        files = (PolicyFile(path=self.relative, sha256=self.source.sha256),)
         return PolicyRef(
-            id=header.id, document=header.document, version=header.version, sha256=self.sha256
+            id=header.id,
+            document=header.document,
+            version=header.version,
+            sha256=combined_sha256(files),
+            files=files,
         )
 
 
@@ -89,15 +102,15 @@ def compose(region: YamlDocument) -> tuple[YamlDocument, Frame | None]:
     extends = data["extends"]
     if not isinstance(extends, str) or not extends:
         raise region.error(("extends",), "extends must be the path of a frame file")
-    frame_path = (Path(region.file).parent / extends).resolve()
+    frame_path = Path(os.path.abspath(Path(region.file).parent / extends))
     try:
-        raw = frame_path.read_bytes()
-    except OSError as exc:
+        source = read_source(frame_path, limit=RULE_FILE_LIMIT)
+    except UnreadableFile as exc:
         raise region.error(
-            ("extends",), f"cannot read the frame {str(frame_path)!r}: {exc.strerror}"
+            ("extends",), f"cannot read the frame {str(frame_path)!r}: {exc}"
         ) from None
     try:
-        text = raw.decode("utf-8")
+        text = source.raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PolicyLoadError(str(frame_path), None, f"not UTF-8 text ({exc.reason})") from None
     frame_doc = read_yaml(text, str(frame_path))
@@ -106,7 +119,8 @@ def compose(region: YamlDocument) -> tuple[YamlDocument, Frame | None]:
     frame = Frame(
         frame_file.frame,
         str(frame_path),
-        hashlib.sha256(raw).hexdigest(),
+        source,
+        relative(frame_path, Path(region.file).parent),
         tuple(sorted(overrides.items())),
     )
     context = f"region {region.file} composed with frame {frame.header.id} ({frame.file})"

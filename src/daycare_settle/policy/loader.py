@@ -2,22 +2,29 @@
 
 Errors name the file and line: schema errors (unknown or missing keys, wrong types),
 duplicate keys, unsafe tags, a ``source`` naming no clause, a catalogue that is not declared.
+
+Compiled policies are cached by the rule file's resolved path. A cached policy is reused
+only while every file it read (rule file, frame, catalogues, disease tables) has the same
+``stat`` stamp (modification and change time in ns, size, inode) as when it was read: a
+lookup costs one ``stat`` per file, and a change to any file re-compiles the policy.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+import os
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..errors import PolicyLoadError
+from ..errors import InvalidArgument, PolicyLoadError
+from ..files import CATALOGUE_LIMIT, RULE_FILE_LIMIT, UnreadableFile
 from ..models.common import CodeSystem, Programme
 from ..models.episode import Code
-from ..models.settlement import Citation, PolicyRef
+from ..models.settlement import Citation, PolicyFile, PolicyRef
 from .compose import compose
 from .disease_table import DiseaseTable
 from .schema import (
@@ -32,8 +39,12 @@ from .schema import (
     RuleFile,
     fee_schedule_gaps,
 )
+from .sources import Source, Stamp, combined_sha256, read_source, relative, unchanged
 from .validation import validate_document
 from .yaml_source import YamlDocument, read_yaml
+
+CACHE_SIZE = 128
+"""The most compiled policies kept (least recently used dropped first)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,11 @@ class Policy:
     rules: RuleFile
     file: str
     sha256: str
+    """The combined digest over :attr:`files` (see :class:`PolicyRef`)."""
+    files: tuple[PolicyFile, ...] = ()
+    """Every file read, relative to the rule file's folder, with its SHA-256."""
+    stamps: tuple[Stamp, ...] = field(default=(), repr=False, compare=False)
+    """The ``stat`` stamp of every file read, checked on each cached lookup."""
     catalogues: Mapping[str, Catalogue] = field(default_factory=dict)
     disease_tables: Mapping[str, DiseaseTable] = field(default_factory=dict)
     frames: tuple[PolicyRef, ...] = ()
@@ -95,6 +111,7 @@ class Policy:
             document=header.document,
             version=header.version,
             sha256=self.sha256,
+            files=self.files,
             frames=self.frames,
         )
 
@@ -125,40 +142,85 @@ class Policy:
         return self.rules.programmes.get(programme)
 
 
+_cache: OrderedDict[str, Policy] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def rule_file_path(path: object) -> str:
+    """The text of a rule-file path argument, or :class:`InvalidArgument` /
+    :class:`PolicyLoadError` for one that cannot be a path."""
+    if not isinstance(path, str | os.PathLike):
+        raise InvalidArgument(
+            f"a rule-file path must be a str or os.PathLike, not {type(path).__name__}"
+        )
+    name = os.fspath(path)
+    if not isinstance(name, str):
+        raise InvalidArgument("a rule-file path must be text, not bytes")
+    if "\x00" in name:
+        raise PolicyLoadError(repr(name), None, "the path contains a NUL character")
+    if not name:
+        raise InvalidArgument("the rule-file path is empty")
+    return name
+
+
 def load_policy_file(path: str | Path) -> Policy:
-    """Load and compile one rule file (cached by path, size and modification time)."""
-    resolved = Path(path).resolve()
-    try:
-        stat = resolved.stat()
-    except OSError as exc:
-        raise PolicyLoadError(
-            str(path), None, f"cannot read the rule file: {exc.strerror}"
-        ) from None
-    return _load_cached(str(resolved), stat.st_mtime_ns, stat.st_size)
+    """Load and compile one rule file; cached while none of the files it read changes."""
+    name = rule_file_path(path)
+    resolved = os.path.abspath(name)  # links are not resolved: errors name the path given
+    with _cache_lock:
+        cached = _cache.get(resolved)
+    if cached is not None and unchanged(cached.stamps):
+        with _cache_lock:
+            if resolved in _cache:
+                _cache.move_to_end(resolved)
+        return cached
+    policy = _compile(resolved)
+    with _cache_lock:
+        _cache[resolved] = policy
+        _cache.move_to_end(resolved)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return policy
 
 
-@lru_cache(maxsize=128)
-def _load_cached(path: str, _mtime_ns: int, _size: int) -> Policy:
-    raw = _read_bytes(Path(path))
+def clear_cache() -> None:
+    """Forget every compiled policy (the next lookup re-reads the files)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def _compile(path: str) -> Policy:
+    rule_source = _read(Path(path), RULE_FILE_LIMIT)
+    folder = Path(path).parent
+    raw = rule_source.raw
     document, frame = compose(read_yaml(_decode(raw, path), path))
     rules = validate_document(document, RuleFile)
     _check_references(document, rules)
     _check_fee_schedules(document, rules)
     catalogues: dict[str, Catalogue] = {}
     tables: dict[str, DiseaseTable] = {}
+    sources = [rule_source] if frame is None else [rule_source, frame.source]
     for key, ref in rules.catalogues.items():
         loc = ("catalogues", key, "file")
         file = Path(document.file_of(loc)).parent / ref.file
-        loaded = _load_catalogue(key, file, document, loc)
+        loaded, source = _load_catalogue(key, file, document, loc)
+        sources.append(source)
         if isinstance(loaded, DiseaseTable):
             tables[key] = loaded
         else:
             catalogues[key] = loaded
     _check_kinds(document, rules, catalogues, tables)
+    files: dict[str, PolicyFile] = {}
+    for source in sources:
+        name = relative(source.path, folder)
+        files.setdefault(name, PolicyFile(path=name, sha256=source.sha256))
+    listed = tuple(sorted(files.values(), key=lambda f: f.path))
     return Policy(
         rules=rules,
         file=path,
-        sha256=hashlib.sha256(raw).hexdigest(),
+        sha256=combined_sha256(listed),
+        files=listed,
+        stamps=tuple(dict.fromkeys(s.stamp for s in sources)),
         catalogues=catalogues,
         disease_tables=tables,
         frames=() if frame is None else (frame.ref,),
@@ -166,11 +228,11 @@ def _load_cached(path: str, _mtime_ns: int, _size: int) -> Policy:
     )
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read(path: Path, limit: int) -> Source:
     try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise PolicyLoadError(str(path), None, f"cannot read: {exc.strerror}") from None
+        return read_source(path, limit=limit)
+    except UnreadableFile as exc:
+        raise PolicyLoadError(str(path), None, str(exc)) from None
 
 
 def _decode(raw: bytes, path: str) -> str:
@@ -282,18 +344,25 @@ def _check_fee_schedules(document: YamlDocument, rules: RuleFile) -> None:
 
 def _load_catalogue(
     key: str, path: Path, owner: YamlDocument, loc: tuple[str | int, ...]
-) -> Catalogue | DiseaseTable:
+) -> tuple[Catalogue | DiseaseTable, Source]:
     """A code catalogue (``catalogue:`` + ``entries:``) or a disease table
-    (``disease_table:`` + ``diseases:``), by its top-level key."""
-    if not path.is_file():
+    (``disease_table:`` + ``diseases:``), by its top-level key, and the file as read."""
+    if not os.path.lexists(path):
         raise owner.error(loc, f"catalogue file {str(path)!r} does not exist")
-    raw = _read_bytes(path)
-    document = read_yaml(_decode(raw, str(path)), str(path))
-    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        source = read_source(path, limit=CATALOGUE_LIMIT)
+    except UnreadableFile as exc:
+        raise owner.error(loc, f"cannot read the catalogue file {str(path)!r}: {exc}") from None
+    document = read_yaml(_decode(source.raw, str(path)), str(path))
+    digest = source.sha256
     if isinstance(document.data, dict) and "disease_table" in document.data:
         table = validate_document(document, DiseaseTableFile)
-        return DiseaseTable(key, table.disease_table, str(path), digest, table.diseases)
+        return (
+            DiseaseTable(key, table.disease_table, str(path), digest, table.diseases),
+            source,
+        )
     parsed = validate_document(document, CatalogueFile)
-    return Catalogue(
+    catalogue = Catalogue(
         key=key, header=parsed.catalogue, file=str(path), sha256=digest, entries=parsed.entries
     )
+    return catalogue, source

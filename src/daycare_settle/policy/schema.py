@@ -12,12 +12,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool, StrictInt, model_validator
 
 from ..models.common import CategoryField, FrozenModel, Money, Programme, Route, SessionKind
 
 Provenance = Literal["explicit", "local-parameter", "national-definition", "illustrative"]
 ReadingProvenance = Literal["local-parameter", "national-definition", "illustrative"]
+MAX_LIMIT_HOURS = 24 * 366
+"""The longest stay limit a rule may set (a leap year of hours)."""
+StrictDate = Annotated[dt.date, Field(strict=True)]
+"""A date read from YAML as a date (``YYYY-MM-DD``), never from text or a number."""
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$", max_length=80)]
 
 _RULE_KEYS = frozenset({"source", "provenance", "note", "readings", "kind"})
@@ -91,7 +95,7 @@ class SessionsRequired(Rule):
 class CycleLength(Rule):
     """The usual longest settlement cycle (结算周期), in calendar days, admission to discharge."""
 
-    days: int = Field(gt=0, le=366)
+    days: StrictInt = Field(gt=0, le=366)
 
 
 class SessionsSameDay(Rule):
@@ -119,8 +123,8 @@ class BetweenSessions(Rule):
     categories: tuple[CategoryField, ...]
     drug_categories: tuple[CategoryField, ...] = ()
     drug_routes: tuple[Route, ...] = ()
-    requires_related: bool
-    exempt_session_days: bool
+    requires_related: StrictBool
+    exempt_session_days: StrictBool
 
     @model_validator(mode="after")
     def _drugs_with_routes(self) -> BetweenSessions:
@@ -142,7 +146,7 @@ class CappedPerDay(Rule):
 
     kind: Literal["capped_per_day"]
     session_kind: SessionKind
-    caps_by_tier: dict[Annotated[int, Field(ge=1, le=3)], dict[CategoryField, Money]] = Field(
+    caps_by_tier: dict[Annotated[StrictInt, Field(ge=1, le=3)], dict[CategoryField, Money]] = Field(
         min_length=1
     )
 
@@ -213,7 +217,7 @@ class QuotaList(Rule):
 class OrdinaryDailyFees(Rule):
     """The ordinary-inpatient daily fees, by tier and category, that a quota was built on."""
 
-    by_tier: dict[Annotated[int, Field(ge=1, le=3)], dict[CategoryField, Money]] = Field(
+    by_tier: dict[Annotated[StrictInt, Field(ge=1, le=3)], dict[CategoryField, Money]] = Field(
         min_length=1
     )
 
@@ -238,9 +242,9 @@ class PolicyHeader(FrozenModel):
     title: str = Field(min_length=1)
     version: str = Field(min_length=1)
     region: str = Field(min_length=1)
-    issued: dt.date | None = None
-    effective_from: dt.date
-    effective_until: dt.date | None = None
+    issued: StrictDate | None = None
+    effective_from: StrictDate
+    effective_until: StrictDate | None = None
     """Last day in force, inclusive; absent while the policy stands."""
     replaces: str | None = None
     source: str | None = None
@@ -361,7 +365,7 @@ class MinTier(Rule):
     """The hospital's tier is at least ``min_tier`` (二级及以上, 三级)."""
 
     kind: Literal["min_tier"]
-    min_tier: int = Field(ge=1, le=3)
+    min_tier: StrictInt = Field(ge=1, le=3)
 
 
 class DepartmentRequired(Rule):
@@ -415,8 +419,8 @@ class StayHours(Rule):
     ``extended_limit_hours`` when the episode gives an ``extension_reason``."""
 
     kind: Literal["stay_hours"]
-    limit_hours: int = Field(gt=0)
-    extended_limit_hours: int | None = None
+    limit_hours: StrictInt = Field(gt=0, le=MAX_LIMIT_HOURS)
+    extended_limit_hours: StrictInt | None = Field(default=None, gt=0, le=MAX_LIMIT_HOURS)
 
     @model_validator(mode="after")
     def _ordered(self) -> StayHours:
@@ -441,7 +445,7 @@ class DaysWindow(Rule):
     """Calendar days (Asia/Shanghai) before admission or after discharge."""
 
     kind: Literal["days"]
-    days: int = Field(ge=0, le=366)
+    days: StrictInt = Field(ge=0, le=366)
 
 
 class ClinicalPathwayWindow(Rule):
@@ -458,8 +462,8 @@ class MergeWindow(Rule):
     """Outpatient (or post-discharge) charges that merge into the stay."""
 
     kind: Literal["merge_window"]
-    same_institution: bool
-    requires_related: bool
+    same_institution: StrictBool
+    requires_related: StrictBool
     categories: tuple[CategoryField, ...] | Literal["all"]
     window: WindowRule
 
@@ -482,8 +486,8 @@ class MergeDuringStay(Rule):
     相关的辅助检查费用一并纳入该次费用结算)."""
 
     kind: Literal["during_stay"]
-    same_institution: bool
-    requires_related: bool
+    same_institution: StrictBool
+    requires_related: StrictBool
     categories: tuple[CategoryField, ...] | Literal["all"]
 
 
@@ -519,7 +523,7 @@ class PatientSide(Rule):
     """Patient ↔ hospital: how the stay counts for the insured person."""
 
     kind: Literal["single_inpatient_stay"]
-    counts_toward_annual_inpatient_cap: bool
+    counts_toward_annual_inpatient_cap: StrictBool
 
 
 class AgencyLabel(Rule):
@@ -572,7 +576,7 @@ class ConvertToOrdinaryInpatient(Rule):
     kind: Literal["ordinary_inpatient"]
     mode: ConversionMode
     agency: AgencyMethod | None = None
-    counts_toward_annual_inpatient_cap: bool | None = None
+    counts_toward_annual_inpatient_cap: StrictBool | None = None
     keep_merges: tuple[Literal["pre_admission", "post_discharge"], ...] = ()
 
     @model_validator(mode="after")

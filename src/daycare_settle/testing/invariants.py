@@ -15,6 +15,7 @@ import json
 import tempfile
 from collections.abc import Iterable
 from decimal import Decimal
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -378,7 +379,22 @@ def _day_ward_citations(policy: Policy, rules: ProgrammeRules) -> list[Citation]
 
 
 def _dump(data: Any, path: Path) -> None:
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    text = yaml.safe_dump(_yaml_ready(data), allow_unicode=True, sort_keys=False)
+    path.write_text(text, encoding="utf-8")
+
+
+def _yaml_ready(value: Any) -> Any:
+    """A python-mode model dump as YAML a rule file holds: dates stay dates (written
+    plainly), amounts become text (written quoted), enums their values."""
+    if isinstance(value, dict):
+        return {_yaml_ready(k): _yaml_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_yaml_ready(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
 
 
 def check_round_trip(policy: str | Path | Policy) -> None:
@@ -388,16 +404,16 @@ def check_round_trip(policy: str | Path | Policy) -> None:
     compiled = resolve_policy(policy)
     with tempfile.TemporaryDirectory(prefix="daycare-kit-") as folder:
         root = Path(folder)
-        data = compiled.rules.model_dump(mode="json")
+        data = compiled.rules.model_dump()
         for key, catalogue in compiled.catalogues.items():
             name = f"catalogue-{key}.yaml"
             content = CatalogueFile(catalogue=catalogue.header, entries=catalogue.entries)
-            _dump(content.model_dump(mode="json"), root / name)
+            _dump(content.model_dump(), root / name)
             data["catalogues"][key]["file"] = name
         for key, table in compiled.disease_tables.items():
             name = f"disease-table-{key}.yaml"
             rows = DiseaseTableFile(disease_table=table.header, diseases=table.rows)
-            _dump(rows.model_dump(mode="json"), root / name)
+            _dump(rows.model_dump(), root / name)
             data["catalogues"][key]["file"] = name
         _dump(data, root / "rules.yaml")
         again = load_policy_file(root / "rules.yaml")

@@ -172,7 +172,7 @@ def _code_for(catalogue: Catalogue) -> st.SearchStrategy[str]:
 
 
 def episodes(
-    policy: str | Path | Policy = "panzhihua",
+    policy: str | Path | Policy,
     programme: str | Programme = "day_surgery",
     *,
     stay: Stay = "eligible",
@@ -799,7 +799,7 @@ _DEFECTS: dict[str, tuple[str, Callable[[dict[str, Any]], None]]] = {
 
 
 def invalid_episodes(
-    policy: str | Path | Policy = "panzhihua", programme: str | Programme = "day_surgery"
+    policy: str | Path | Policy, programme: str | Programme = "day_surgery"
 ) -> st.SearchStrategy[BadInput]:
     """A valid episode with exactly one defect from a catalogue of bad inputs; settling it
     must raise :class:`~daycare_settle.InvalidEpisode` with a problem at ``path``."""
