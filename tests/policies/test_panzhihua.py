@@ -185,8 +185,7 @@ def test_pzh_4_3_none_of_the_three_wards_rejected() -> None:
 def test_pzh_6_3_tcm_day_care_sessions_mainly_tcm(kinds: list[str], ok: bool) -> None:
     # 以针灸等中医治疗为主: a course mainly of other treatment settled as TCM day care before
     days = [
-        session(at(1, days=d), at(2, days=d), kind=kind, route=None)
-        for d, kind in enumerate(kinds)
+        session(at(1, days=d), at(2, days=d), kind=kind, route=None) for d, kind in enumerate(kinds)
     ]
     result = tcm_care(sessions=days, discharged_at=at(4, days=len(kinds)))
     assert (result.status == "settled") is ok
@@ -636,7 +635,13 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "panzhihua"
         ("day-surgery-converted-to-ward", "settled", "ordinary_inpatient", "5835.00", "25.00"),
         ("day-chemo-breast-cancer", "settled", "day_care", "4264.10", "0.00"),
         ("day-chemo-oral-only-rejected", "rejected", None, "0.00", "0.00"),
-        ("day-chemo-subcutaneous-not-mainly-intravenous-rejected", "rejected", None, "0.00", "0.00"),
+        (
+            "day-chemo-subcutaneous-not-mainly-intravenous-rejected",
+            "rejected",
+            None,
+            "0.00",
+            "0.00",
+        ),
         ("tcm-day-care-lumbar-disc-5-days", "settled", "day_care", "1191.50", "0.00"),
     ],
 )
