@@ -243,6 +243,15 @@ def test_tcm_2_2_row_below_floor_without_reason_is_a_load_error(tmp_path: Path) 
     assert "below_floor_reason" in str(error.value)
 
 
+def test_tcm_2_2_row_at_its_pre_pilot_standard_loads(tmp_path: Path) -> None:
+    # the boundary: a standard equal to the pre-pilot standard is not below it
+    at_floor = BELOW_FLOOR_TABLE.replace('standard: "6800.00"', 'standard: "7200.00"')
+    result = run(icd("M47.802"), policy=_region_with(tmp_path, at_floor))
+    assert result.payment.agency_amount == 7200
+    assert labels(result)[-1] == ("standard applied (not below the floor)", "7200.00")
+    assert "STANDARD_BELOW_PRE_PILOT" not in [f.code for f in result.flags]
+
+
 def test_tcm_2_2_raise_payment_is_the_other_reading(tmp_path: Path) -> None:
     edit = ("floor: check_table", "floor: raise_payment")
     region = _region_with(tmp_path, BELOW_FLOOR_TABLE, edit)
