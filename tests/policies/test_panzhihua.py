@@ -165,6 +165,46 @@ def test_pzh_4_3_any_of_the_three_wards_suffices(ward: str) -> None:
     assert step.parameters[0].value == "tcm_ward, acupuncture_ward, tcm_rehabilitation_ward"
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        (
+            "departments: [tcm_ward, acupuncture_ward, tcm_rehabilitation_ward]",
+            "departments: [tcm_ward, acupuncture_ward, tcm_rehabilitation_ward]\n"
+            "        department: tcm_ward",
+            "give exactly one of 'department'",
+        ),
+        (
+            "departments: [tcm_ward, acupuncture_ward, tcm_rehabilitation_ward]",
+            "provenance: explicit",
+            "give exactly one of 'department'",
+        ),
+        (
+            "departments: [tcm_ward, acupuncture_ward, tcm_rehabilitation_ward]",
+            "departments: [tcm_ward, tcm_ward]",
+            "names a department twice",
+        ),
+        (
+            "mainly: {route: intravenous}",
+            "mainly: {route: intravenous, session_kind: tcm}",
+            "give exactly one of 'route' or 'session_kind'",
+        ),
+        (
+            'min_share: "0.5"\n        comparison: at_least',
+            'min_share: "1"\n        comparison: more_than',
+            "can never hold",
+        ),
+    ],
+)
+def test_pzh_new_rule_forms_checked_at_load(
+    tmp_path: Path, old: str, new: str, problem: str
+) -> None:
+    bad = variant(tmp_path, old, new)
+    with pytest.raises(PolicyLoadError, match=problem) as error:
+        settle(episode("day_chemo"), policy=bad)
+    assert error.value.line is not None
+
+
 def test_pzh_4_3_none_of_the_three_wards_rejected() -> None:
     result = tcm_care(institution={"departments": ["oncology", "rehabilitation"]})
     assert codes(result) == ["DEPARTMENT_MISSING"]
