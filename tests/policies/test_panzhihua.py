@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from daycare_settle import PolicyNotInForce, settle
+from daycare_settle import PolicyLoadError, PolicyNotInForce, settle
 from tests.builders import at, charge, codes, episode, line, session
 
 DOC = "攀医保规〔2024〕2号"
@@ -149,11 +150,215 @@ def test_pzh_4_3_tcm_day_care_needs_tier_2_and_a_tcm_ward() -> None:
     assert [r.citation.clause for r in low.rejection_reasons] == ["第四条（三）", "第四条（三）"]
 
 
+def tcm_care(**fields: Any) -> Any:
+    fields.setdefault("sessions", [session(at(1), at(2), kind="tcm", route=None)])
+    return settle(episode("tcm_day_care", **fields), policy="panzhihua")
+
+
+@pytest.mark.parametrize("ward", ["tcm_ward", "acupuncture_ward", "tcm_rehabilitation_ward"])
+def test_pzh_4_3_any_of_the_three_wards_suffices(ward: str) -> None:
+    # 中医科或针灸科或中医康复科住院病区: an acupuncture or TCM-rehabilitation ward alone
+    # was refused before (only tcm_ward was read)
+    result = tcm_care(institution={"departments": [ward]})
+    assert result.status == "settled"
+    step = next(s for s in result.trace if s.rule == "department")
+    assert step.parameters[0].value == "tcm_ward, acupuncture_ward, tcm_rehabilitation_ward"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        (
+            "departments: [tcm_ward, acupuncture_ward, tcm_rehabilitation_ward]",
+            "departments: [tcm_ward, acupuncture_ward, tcm_rehabilitation_ward]\n"
+            "        department: tcm_ward",
+            "give exactly one of 'department'",
+        ),
+        (
+            "departments: [tcm_ward, acupuncture_ward, tcm_rehabilitation_ward]",
+            "provenance: explicit",
+            "give exactly one of 'department'",
+        ),
+        (
+            "departments: [tcm_ward, acupuncture_ward, tcm_rehabilitation_ward]",
+            "departments: [tcm_ward, tcm_ward]",
+            "names a department twice",
+        ),
+        (
+            "mainly: {route: intravenous}",
+            "mainly: {route: intravenous, session_kind: tcm}",
+            "give exactly one of 'route' or 'session_kind'",
+        ),
+        (
+            'min_share: "0.5"\n        comparison: at_least',
+            'min_share: "1"\n        comparison: more_than',
+            "can never hold",
+        ),
+    ],
+)
+def test_pzh_new_rule_forms_checked_at_load(
+    tmp_path: Path, old: str, new: str, problem: str
+) -> None:
+    bad = variant(tmp_path, old, new)
+    with pytest.raises(PolicyLoadError, match=problem) as error:
+        settle(episode("day_chemo"), policy=bad)
+    assert error.value.line is not None
+
+
+def test_pzh_4_3_none_of_the_three_wards_rejected() -> None:
+    result = tcm_care(institution={"departments": ["oncology", "rehabilitation"]})
+    assert codes(result) == ["DEPARTMENT_MISSING"]
+    assert "'tcm_ward' or 'acupuncture_ward' or 'tcm_rehabilitation_ward'" in (
+        result.rejection_reasons[0].message
+    )
+
+
+@pytest.mark.parametrize(
+    ("kinds", "ok"),
+    [
+        (["tcm", "tcm", "surgery"], True),
+        (["tcm", "chemotherapy"], True),  # half: at_least 0.5
+        (["tcm", "chemotherapy", "radiotherapy"], False),
+        (["surgery"], False),
+    ],
+)
+def test_pzh_6_3_tcm_day_care_sessions_mainly_tcm(kinds: list[str], ok: bool) -> None:
+    # 以针灸等中医治疗为主: a course mainly of other treatment settled as TCM day care before
+    days = [
+        session(at(1, days=d), at(2, days=d), kind=kind, route=None) for d, kind in enumerate(kinds)
+    ]
+    result = tcm_care(sessions=days, discharged_at=at(4, days=len(kinds)))
+    assert (result.status == "settled") is ok
+    if not ok:
+        assert codes(result) == ["SESSIONS_NOT_MAINLY_KIND"]
+        assert result.rejection_reasons[0].citation.clause == "第六条（三）"
+
+
+def test_pzh_6_3_tcm_share_is_a_labelled_reading() -> None:
+    step = next(s for s in tcm_care().trace if s.rule == "sessions_mainly")
+    read = {p.name: (p.value, p.provenance) for p in step.parameters}
+    assert read["sessions"] == ("all", "explicit")
+    assert read["mainly"] == ("tcm sessions", "explicit")
+    assert read["min_share"] == ("0.5", "local-parameter")
+
+
+@pytest.mark.parametrize(
+    ("programme", "fields"),
+    [
+        ("day_surgery", {}),
+        ("day_chemo", {"sessions": [session(at(1), at(2))]}),
+        ("tcm_day_care", {"sessions": [session(at(1), at(2), kind="tcm", route=None)]}),
+    ],
+)
+def test_pzh_2_2_disease_not_filed_rejected(programme: str, fields: dict[str, Any]) -> None:
+    # 定点医疗机构可根据实际情况申请日间医疗病种备案: a hospital's filing list is now read
+    unfiled = episode(programme, institution={"filed_diseases": ["Z99"]}, **fields)
+    result = settle(unfiled, policy="panzhihua")
+    assert codes(result) == ["DISEASE_NOT_FILED"]
+    assert result.rejection_reasons[0].citation.clause == "第二条（二）"
+    filed = episode(programme, **fields)
+    principal = filed["diagnoses"][0]["code"]
+    filed["institution"]["filed_diseases"] = [principal[:3]]
+    assert settle(filed, policy="panzhihua").status == "settled"
+
+
+def test_pzh_2_2_without_a_filing_list_not_checked() -> None:
+    step = next(s for s in settled().trace if s.rule == "filed_diseases")
+    assert step.outcome.startswith("not checked: the institution records no per-disease filing")
+    assert step.citation.clause == "第二条（二）"
+
+
 def test_pzh_3_2_pure_oral_chemo_is_not_day_chemo() -> None:
+    # 不包括单纯口服化学药物治疗 keeps its own code; an all-oral regimen is not mainly
+    # intravenous either, and says so with the 为主 code.
     oral = [session(at(1), at(2), route="oral"), session(at(3), at(4), route="oral")]
     result = settle(episode("day_chemo", sessions=oral), policy="panzhihua")
-    assert codes(result) == ["SESSION_ROUTE_EXCLUDED"]
-    assert result.rejection_reasons[0].citation.clause == "第三条（二）"
+    assert codes(result) == ["SESSION_ROUTE_EXCLUDED", "SESSIONS_NOT_MAINLY_ROUTE"]
+    assert [r.citation.clause for r in result.rejection_reasons] == ["第三条（二）"] * 2
+
+
+def chemo(*routes: str) -> Any:
+    sessions = [session(at(2 * i), at(2 * i + 1), route=route) for i, route in enumerate(routes)]
+    return settle(episode("day_chemo", sessions=sessions), policy="panzhihua")
+
+
+@pytest.mark.parametrize("route", ["subcutaneous", "intramuscular", "intrathecal"])
+def test_pzh_3_2_chemo_without_intravenous_sessions_is_not_day_chemo(route: str) -> None:
+    # 通过静脉注射途径为主: a regimen given only by another route is refused (it settled as
+    # day chemo paid by value before this reading of 为主)
+    result = chemo(route, route)
+    assert codes(result) == ["SESSIONS_NOT_MAINLY_ROUTE"]
+    reason = result.rejection_reasons[0]
+    assert reason.citation.clause == "第三条（二）"
+    assert "0 of 2 chemotherapy session(s) are by the intravenous route" in reason.message
+    assert "at least 0.5" in reason.message
+
+
+@pytest.mark.parametrize(
+    ("routes", "ok"),
+    [
+        (["intravenous", "subcutaneous"], True),  # exactly half: at_least 0.5 holds
+        (["intravenous", "intravenous", "subcutaneous"], True),
+        (["intravenous", "subcutaneous", "oral"], False),  # one in three
+        (["intravenous", "subcutaneous", "subcutaneous", "intramuscular"], False),
+        (["intravenous"], True),
+    ],
+)
+def test_pzh_3_2_chemo_mainly_intravenous_share_boundary(routes: list[str], ok: bool) -> None:
+    result = chemo(*routes)
+    assert (result.status == "settled") is ok
+    if not ok:
+        assert codes(result) == ["SESSIONS_NOT_MAINLY_ROUTE"]
+
+
+def test_pzh_3_2_mainly_is_a_labelled_reading_in_the_trace() -> None:
+    step = next(s for s in chemo("intravenous").trace if s.rule == "sessions_mainly")
+    read = {p.name: (p.value, p.provenance) for p in step.parameters}
+    assert read["min_share"] == ("0.5", "local-parameter")
+    assert read["comparison"] == ("at_least", "local-parameter")
+    assert read["mainly"] == ("by the intravenous route", "explicit")
+    assert step.citation.clause == "第三条（二）"
+    assert step.outcome == "passed: 1 of 1 chemotherapy session(s) are by the intravenous route"
+
+
+RULES = Path(__file__).resolve().parents[2] / "rules" / "panzhihua"
+RULE_FILE = "panyibaogui-2024-2.yaml"
+
+
+def variant(tmp_path: Path, old: str, new: str) -> str:
+    """A copy of the Panzhihua rule file (with its catalogues) with one text replaced."""
+    shutil.copytree(RULES, tmp_path / "panzhihua")
+    path = tmp_path / "panzhihua" / RULE_FILE
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) >= 1
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return str(path)
+
+
+def test_pzh_3_2_strict_majority_is_the_other_reading(tmp_path: Path) -> None:
+    # a deployment that reads 为主 as a strict majority switches it in YAML
+    strict = variant(tmp_path, "comparison: at_least", "comparison: more_than")
+    half = [session(at(1), at(2)), session(at(3), at(4), route="subcutaneous")]
+    result = settle(episode("day_chemo", sessions=half), policy=strict)
+    assert codes(result) == ["SESSIONS_NOT_MAINLY_ROUTE"]
+    assert "more than 0.5" in result.rejection_reasons[0].message
+
+
+@pytest.mark.parametrize(
+    ("share", "problem"),
+    [
+        ('"1.5"', "min_share must be above 0 and at most 1"),
+        ('"0"', "min_share must be above 0 and at most 1"),
+        ("0.5", "is a floating-point number"),
+    ],
+)
+def test_pzh_3_2_min_share_must_be_a_decimal_share(
+    tmp_path: Path, share: str, problem: str
+) -> None:
+    bad = variant(tmp_path, 'min_share: "0.5"', f"min_share: {share}")
+    with pytest.raises(PolicyLoadError, match=problem) as error:
+        settle(episode("day_chemo", sessions=[session(at(1), at(2))]), policy=bad)
+    assert error.value.line is not None
 
 
 def test_pzh_3_2_mixed_oral_and_intravenous_is_day_chemo() -> None:
@@ -470,6 +675,13 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "panzhihua"
         ("day-surgery-converted-to-ward", "settled", "ordinary_inpatient", "5835.00", "25.00"),
         ("day-chemo-breast-cancer", "settled", "day_care", "4264.10", "0.00"),
         ("day-chemo-oral-only-rejected", "rejected", None, "0.00", "0.00"),
+        (
+            "day-chemo-subcutaneous-not-mainly-intravenous-rejected",
+            "rejected",
+            None,
+            "0.00",
+            "0.00",
+        ),
         ("tcm-day-care-lumbar-disc-5-days", "settled", "day_care", "1191.50", "0.00"),
     ],
 )

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from daycare_settle import PolicyNotInForce, load_policy, settle
+from daycare_settle import PolicyLoadError, PolicyNotInForce, load_policy, settle
 from daycare_settle.policy import rules_root
 
 ADMITTED = dt.datetime(2025, 10, 13, 8, 0)
@@ -150,18 +151,23 @@ def test_tcm_2_5a_tcd_only_diagnosis_mapped() -> None:
     assert "ILL.TCD.02.01 (TCD) maps to 腰痛病" in step.outcome
 
 
-def test_tcm_2_5a_unmapped_rejected_once() -> None:
+def test_tcm_2_1_disease_outside_the_table_rejected_once_citing_the_catalogue() -> None:
+    # 试点地区原则上在国家统一明确的病种目录范围内开展按病种付费: a disease outside the
+    # table is outside the catalogue (二、（一）), not a fault of the mapping (二、（五）)
     result = run(icd("J45.901"))
     assert codes(result) == ["DISEASE_NOT_MAPPED"]
     assert result.payment is None
-    assert result.rejection_reasons[0].citation.clause == "二、（五）完善配套管理措施"
+    assert result.rejection_reasons[0].citation.clause == "二、（一）遴选中医优势病种"
+    assert "is not a disease of table" in result.rejection_reasons[0].message
     assert all(x.reason == "EPISODE_REJECTED" for x in result.lines)
 
 
 def test_tcm_2_5a_procedure_coded_principal_not_mapped() -> None:
+    # a code of a system the mapping does not cover is a mapping failure: 二、（五）
     result = run({"code": "93.3901", "system": "ICD-9-CM-3"})
     assert codes(result) == ["DISEASE_NOT_MAPPED"]
     assert "TCD and ICD-10 codes only" in result.rejection_reasons[0].message
+    assert result.rejection_reasons[0].citation.clause == "二、（五）完善配套管理措施"
 
 
 def test_tcm_2_5a_illustrative_table_flagged() -> None:
@@ -181,17 +187,112 @@ def test_tcm_2_2_standard_at_or_above_floor_applied() -> None:
     ]
 
 
-def test_tcm_2_2_floor_raises_standard_to_pre_pilot() -> None:
+def test_tcm_2_2_row_below_floor_by_stated_exception_paid_as_set() -> None:
+    # 原则上…不低于试点前支付标准 governs the table: a row below its pre-pilot standard with
+    # the region's stated reason is paid as the table sets it (it was raised to 7200 before)
     result = run(icd("M47.802"))
-    assert result.payment.agency_amount == 7200
+    assert result.payment.agency_amount == 6800
     assert labels(result) == [
         ("payment standard per case", "6800.00"),
         ("reference standard (western_drg_dip)", "6500.00"),
         ("pre-pilot standard (floor)", "7200.00"),
-        ("raised to the pre-pilot floor", "7200.00"),
+        ("standard applied (below the floor by the table's stated exception)", "6800.00"),
     ]
-    assert "raised to the pre-pilot floor 7200.00" in result.payment.basis
+    assert "below the pre-pilot standard 7200.00 by the table's stated exception" in (
+        result.payment.basis
+    )
     assert result.payment.agency_citation.clause == "二、（二）合理确定中医优势病种支付标准"
+    (flagged,) = [f for f in result.flags if f.code == "STANDARD_BELOW_PRE_PILOT"]
+    assert flagged.citation.clause == "二、（二）合理确定中医优势病种支付标准"
+
+
+BELOW_FLOOR_TABLE = """\
+disease_table:
+  id: test-floor
+  title: test table
+  version: "1"
+  status: illustrative
+  origin: test
+diseases:
+  - {name: 腰痛病, tcd: T.01, icd10: M51.2, category: internal, method: per_disease,
+     standard: "8600.00", pre_pilot_standard: "8200.00"}
+  - {name: 项痹病, tcd: T.02, icd10: M47.8, category: internal, method: per_disease,
+     standard: "6800.00", pre_pilot_standard: "7200.00"}
+"""
+
+
+def _region_with(tmp_path: Path, table: str, frame_edit: tuple[str, str] | None = None) -> str:
+    """The bundled region over ``table``; with ``frame_edit``, over an edited frame copy."""
+    frame_dir = FRAME_FILE.parent
+    if frame_edit is not None:
+        frame_dir = tmp_path / "national"
+        frame_dir.mkdir()
+        text = FRAME_FILE.read_text(encoding="utf-8")
+        assert frame_edit[0] in text
+        (frame_dir / FRAME_FILE.name).write_text(text.replace(*frame_edit), encoding="utf-8")
+    text = REGION_FILE.read_text(encoding="utf-8")
+    text = text.replace("extends: ../national/", f"extends: {frame_dir}/")
+    text = text.replace("file: catalogues/illustrative-diseases.yaml", "file: table.yaml")
+    (tmp_path / "table.yaml").write_text(table, encoding="utf-8")
+    region = tmp_path / "region.yaml"
+    region.write_text(text, encoding="utf-8")
+    return str(region)
+
+
+def test_tcm_2_2_row_below_floor_without_reason_is_a_load_error(tmp_path: Path) -> None:
+    # checked when the table loads, naming the row at file:line (it was raised per case before)
+    with pytest.raises(PolicyLoadError) as error:
+        run(policy=_region_with(tmp_path, BELOW_FLOOR_TABLE))
+    assert error.value.file == str(tmp_path / "table.yaml")
+    assert error.value.line == 10  # the 项痹病 row
+    assert "'项痹病' (T.02 / M47.8): standard 6800.00 is below its pre-pilot standard 7200.00" in (
+        str(error.value)
+    )
+    assert "below_floor_reason" in str(error.value)
+
+
+def test_tcm_2_2_row_at_its_pre_pilot_standard_loads(tmp_path: Path) -> None:
+    # the boundary: a standard equal to the pre-pilot standard is not below it
+    at_floor = BELOW_FLOOR_TABLE.replace('standard: "6800.00"', 'standard: "7200.00"')
+    result = run(icd("M47.802"), policy=_region_with(tmp_path, at_floor))
+    assert result.payment.agency_amount == 7200
+    assert labels(result)[-1] == ("standard applied (not below the floor)", "7200.00")
+    assert "STANDARD_BELOW_PRE_PILOT" not in [f.code for f in result.flags]
+
+
+def test_tcm_2_2_raise_payment_is_the_other_reading(tmp_path: Path) -> None:
+    edit = ("floor: check_table", "floor: raise_payment")
+    region = _region_with(tmp_path, BELOW_FLOOR_TABLE, edit)
+    result = run(icd("M47.802"), policy=region)
+    assert result.payment.agency_amount == 7200
+    assert labels(result)[-1] == ("raised to the pre-pilot floor", "7200.00")
+    step = next(s for s in result.trace if s.step == "payment" and "per_disease" in s.rule)
+    read = {p.name: (p.value, p.provenance) for p in step.parameters}
+    assert read["floor"] == ("raise_payment", "local-parameter")
+
+
+PER_BED_DAY_FEN_TABLE = """\
+disease_table:
+  id: test-bed-day-fen
+  title: test table
+  version: "1"
+  status: illustrative
+  origin: test
+diseases:
+  - {name: 中风病, tcd: T.05, icd10: I69.3, category: rehabilitation, method: per_bed_day,
+     standard: "123.45", pre_pilot_standard: "120.00", reference: {basis: historical_cost}}
+"""
+
+
+def test_tcm_2_5b_per_bed_day_standard_with_fen(tmp_path: Path) -> None:
+    # 123.45 per bed-day x 3 calendar days = 370.35, exact to the fen
+    region = _region_with(tmp_path, PER_BED_DAY_FEN_TABLE)
+    result = run(icd("I69.301"), policy=region, discharged_at=at(3, days=2))
+    assert result.payment.units == "3 bed-day(s) (per_bed_day)"
+    assert result.payment.agency_amount == Decimal("370.35")
+    assert str(result.payment.agency_amount) == "370.35"
+    assert labels(result)[0] == ("payment standard per bed-day", "123.45")
+    assert labels(result)[-1] == ("x 3 bed-day(s)", "370.35")
 
 
 def test_tcm_2_2_surgical_disease_references_conservative_standard() -> None:
@@ -204,7 +305,7 @@ def test_tcm_2_2_standard_values_traced_with_table_status() -> None:
     step = next(s for s in run().trace if s.step == "payment" and "per_disease" in s.rule)
     read = {p.name: (p.value, p.provenance) for p in step.parameters}
     assert read["standard"] == ("8600.00", "disease table (illustrative)")
-    assert read["floor"] == ("pre_pilot_standard", "explicit")
+    assert read["floor"] == ("check_table", "local-parameter")
 
 
 # --- TCM-2.5b per bed-day rehabilitation disease ---------------------------------------------

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import Phase, find, given, settings
 
 from daycare_settle import InvalidEpisode, Settlement, load_policy, parse_episode, settle
 from daycare_settle.models.common import local_date
@@ -188,3 +188,39 @@ def test_booking_invariant_catches_an_outpatient_escape(monkeypatch: pytest.Monk
     episode = _example("jining/between-sessions-infusion-violation.json")
     with pytest.raises(AssertionError, match="BT-TRT: booked as outpatient"):
         invariants.check_booking_does_not_escape(load_policy("jining"), episode)
+
+
+@settings(max_examples=40)
+@given(episodes("panzhihua", "day_chemo"))
+def test_pzh_3_2_eligible_chemo_draws_are_mainly_intravenous(episode: dict[str, Any]) -> None:
+    routes = [s["route"] for s in episode["sessions"] if s["kind"] == "chemotherapy"]
+    assert routes
+    assert 2 * routes.count("intravenous") >= len(routes)
+    result = settle(episode, "panzhihua")
+    assert result.status == "settled", result.rejection_reasons
+
+
+@settings(max_examples=40)
+@given(episodes("panzhihua", "tcm_day_care"))
+def test_pzh_4_3_eligible_tcm_draws_have_one_of_the_wards(episode: dict[str, Any]) -> None:
+    wards = {"tcm_ward", "acupuncture_ward", "tcm_rehabilitation_ward"}
+    assert wards & set(episode["institution"]["departments"])
+    assert 2 * sum(s["kind"] == "tcm" for s in episode["sessions"]) >= len(episode["sessions"])
+    assert settle(episode, "panzhihua").status == "settled"
+
+
+def test_pzh_ineligible_draws_reach_the_new_rejections() -> None:
+    # the kit draws route mixes below the share, other session kinds and unfiled diseases
+    quick = settings(max_examples=300, phases=[Phase.generate], database=None)
+    for programme, code in [
+        ("day_chemo", "SESSIONS_NOT_MAINLY_ROUTE"),
+        ("tcm_day_care", "SESSIONS_NOT_MAINLY_KIND"),
+        ("day_surgery", "DISEASE_NOT_FILED"),
+    ]:
+        find(
+            episodes(
+                "panzhihua", programme, eligible=False, outpatient=False, post_discharge=False
+            ),
+            lambda e, code=code: code in {r.code for r in settle(e, "panzhihua").rejection_reasons},
+            settings=quick,
+        )

@@ -1,9 +1,11 @@
 """Eligibility (准入): programme filed, consent, hospital tier and departments, catalogues,
-session routes. Each failed check is a rejection with its own code and clause."""
+session routes and what the treatment mainly is (为主). Each failed check is a rejection with
+its own code and clause."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, get_args
 
 from ..models.common import local_date
@@ -21,7 +23,9 @@ from ..policy.schema import (
     FiledDiseases,
     MinTier,
     ProgrammeFiled,
+    Rule,
     SessionRoute,
+    SessionsMainly,
     SessionsRequired,
 )
 from .explain import flag, read, reject, step
@@ -43,7 +47,23 @@ def check_eligibility(
         failure = check(episode, policy, rule, findings)
         if failure is not None:
             code, message = failure
-            findings.rejections.append(reject(policy, code, message, rule))
+            if code in _SHARED and code in {r.code for r in findings.rejections}:
+                continue  # one fact (no sessions, a session without a route) is said once
+            cited: Rule = rule
+            if isinstance(rule, DiseaseMapped) and _unlisted(episode, policy, rule):
+                cited = policy.rules.catalogues[rule.table]
+            findings.rejections.append(reject(policy, code, message, cited))
+
+
+_SHARED = frozenset({"SESSION_MISSING", "SESSIONS_MISSING", "SESSION_ROUTE_MISSING"})
+"""Codes for a missing input that several session rules may find; the first rule's
+rejection stands, the others are traced only."""
+
+
+def _unlisted(episode: Episode, policy: Policy, rule: DiseaseMapped) -> bool:
+    """Whether the principal diagnosis lies outside the table (the catalogue, 病种目录) —
+    cited by the table's own clause — rather than failing the code mapping."""
+    return policy.disease_tables[rule.table].lookup(episode.diagnoses).unlisted
 
 
 def _record(
@@ -95,13 +115,17 @@ def _min_tier(episode: Episode, policy: Policy, rule: MinTier, findings: Finding
 def _department(
     episode: Episode, policy: Policy, rule: DepartmentRequired, findings: Findings
 ) -> Failure:
+    """The hospital has the department, or any one of the departments the clause names."""
+    wanted = rule.any_of
     failure = None
-    if rule.department not in episode.institution.departments:
+    if not set(wanted) & set(episode.institution.departments):
+        names = " or ".join(repr(d) for d in wanted)
         failure = (
             "DEPARTMENT_MISSING",
-            f"institution {episode.institution.id} has no {rule.department!r} department",
+            f"institution {episode.institution.id} has no {names} department",
         )
-    return _record(policy, rule, failure, findings, read("department", rule.department, rule))
+    field = "department" if rule.department is not None else "departments"
+    return _record(policy, rule, failure, findings, read(field, list(wanted), rule))
 
 
 def _outcome(failure: tuple[str, str] | None) -> str:
@@ -250,6 +274,68 @@ def _session_route(
     return failure
 
 
+def _sessions_mainly(
+    episode: Episode, policy: Policy, rule: SessionsMainly, findings: Findings
+) -> Failure:
+    """Treatment mainly (为主) of one sort: the share of the counted sessions that are by
+    the rule's route, or of its session kind, reaches ``min_share``."""
+    counted = [s for s in episode.sessions if rule.sessions == "all" or s.kind is rule.sessions]
+    which = "" if rule.sessions == "all" else f"{rule.sessions.value} "
+    trait = rule.mainly
+    failure: Failure = None
+    share: Decimal | None = None
+    if not counted:
+        code = "SESSIONS_MISSING" if rule.sessions == "all" else "SESSION_MISSING"
+        failure = (
+            code,
+            f"no {which}session is given, so what the treatment mainly is cannot be judged",
+        )
+    elif trait.route is not None and any(s.route is None for s in counted):
+        day = next(local_date(s.start) for s in counted if s.route is None)
+        failure = ("SESSION_ROUTE_MISSING", f"a {which}session on {day} gives no route")
+    else:
+        hits = sum(
+            1
+            for s in counted
+            if (s.route is trait.route if trait.route is not None else s.kind is trait.session_kind)
+        )
+        share = Decimal(hits) / Decimal(len(counted))
+        enough = (
+            share > rule.min_share if rule.comparison == "more_than" else (share >= rule.min_share)
+        )
+        if not enough:
+            needed = "more than" if rule.comparison == "more_than" else "at least"
+            code = (
+                "SESSIONS_NOT_MAINLY_ROUTE"
+                if trait.route is not None
+                else "SESSIONS_NOT_MAINLY_KIND"
+            )
+            failure = (
+                code,
+                f"{hits} of {len(counted)} {which}session(s) are {trait.describe()}; the "
+                f"treatment must be mainly so ({needed} {rule.min_share} of them)",
+            )
+    outcome = _outcome(failure)
+    if failure is None and share is not None:
+        outcome = f"passed: {hits} of {len(counted)} {which}session(s) are {trait.describe()}"
+    findings.trace.append(
+        step(
+            policy,
+            STEP,
+            rule.kind,
+            outcome,
+            rule,
+            (
+                read("sessions", rule.sessions, rule),
+                read("mainly", trait.describe(), rule),
+                read("min_share", rule.min_share, rule),
+                read("comparison", rule.comparison, rule),
+            ),
+        )
+    )
+    return failure
+
+
 def _sessions_required(
     episode: Episode, policy: Policy, rule: SessionsRequired, findings: Findings
 ) -> Failure:
@@ -283,7 +369,9 @@ def _disease_mapped(
     episode: Episode, policy: Policy, rule: DiseaseMapped, findings: Findings
 ) -> Failure:
     """TCM pilot 二、（五）: the principal diagnosis, in TCD or ICD-10, maps to one disease of
-    the region's table (中西医编码映射); an unmapped or ambiguous code is refused."""
+    the region's table (中西医编码映射); an unmapped or ambiguous code is refused. A code
+    that no disease of the table has is outside the catalogue: its rejection cites the
+    clause the table is declared under (二、（一）), not the mapping's."""
     table = policy.disease_tables[rule.table]
     match = table.lookup(episode.diagnoses)
     failure = None if match.code is None else (match.code, match.message)
@@ -311,6 +399,7 @@ _CHECKS: dict[type[Any], Callable[[Episode, Policy, Any, Findings], Failure]] = 
     CatalogueMatch: _catalogue_match,
     FiledDiseases: _filed_diseases,
     SessionRoute: _session_route,
+    SessionsMainly: _sessions_mainly,
     SessionsRequired: _sessions_required,
     DiseaseMapped: _disease_mapped,
 }

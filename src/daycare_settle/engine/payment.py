@@ -23,7 +23,7 @@ from ..policy.schema import (
     QuotaDisease,
     Rule,
 )
-from .explain import cite, read, reject, step
+from .explain import cite, flag, read, reject, step
 from .findings import Findings
 from .sessions import day_ward_sessions
 
@@ -286,6 +286,8 @@ def _bed_days(
         return (last - first).days + 1
     days = {local_date(s.start) for s in episode.sessions}
     if not days:
+        if "SESSIONS_MISSING" in {r.code for r in findings.rejections}:
+            return None  # already refused for it (an eligibility rule that needs sessions)
         findings.rejections.append(
             reject(
                 policy,
@@ -309,7 +311,9 @@ def _per_disease(
     match = table.lookup(episode.diagnoses)
     if match.row is None:
         if match.code not in {r.code for r in findings.rejections}:
-            findings.rejections.append(reject(policy, str(match.code), match.message, rule))
+            # a disease outside the table cites the table's catalogue clause (二、（一）)
+            cited = policy.rules.catalogues[rule.table] if match.unlisted else rule
+            findings.rejections.append(reject(policy, str(match.code), match.message, cited))
         findings.trace.append(
             step(policy, STEP, "agency: per_disease", f"no standard: {match.message}", rule)
         )
@@ -322,6 +326,18 @@ def _per_disease(
         if units is None:
             return None
     calculation, applied, floor_text = _standard_steps(row, rule)
+    if rule.floor == "check_table" and row.below_floor_reason is not None:
+        findings.flags.append(
+            flag(
+                policy,
+                "STANDARD_BELOW_PRE_PILOT",
+                "info",
+                f"{row.name}: the table's standard {row.standard} is below the pre-pilot "
+                f"standard {row.pre_pilot_standard} by the region's stated exception: "
+                f"{row.below_floor_reason}",
+                rule,
+            )
+        )
     amount = applied
     outcome = f"{match.message}: {row.category}, {row.method}; {floor_text}"
     status = f"disease table ({table.header.status})"
@@ -379,6 +395,19 @@ def _standard_steps(
     if rule.floor is None:
         return steps, row.standard, f"standard {row.standard} applied (no floor)"
     steps.append(CalculationStep(label="pre-pilot standard (floor)", amount=row.pre_pilot_standard))
+    if rule.floor == "check_table" and row.below_floor_reason is not None:
+        steps.append(
+            CalculationStep(
+                label="standard applied (below the floor by the table's stated exception)",
+                amount=row.standard,
+                note=row.below_floor_reason,
+            )
+        )
+        text = (
+            f"standard {row.standard} applied, below the pre-pilot standard "
+            f"{row.pre_pilot_standard} by the table's stated exception"
+        )
+        return steps, row.standard, text
     if row.standard < row.pre_pilot_standard:
         steps.append(
             CalculationStep(label="raised to the pre-pilot floor", amount=row.pre_pilot_standard)

@@ -11,20 +11,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..errors import PolicyLoadError
 from ..models.common import CodeSystem
 from ..models.episode import Code
-from .schema import DiseaseRow, DiseaseTableHeader
+from .schema import DiseaseRow, DiseaseTableHeader, PerDisease
+from .yaml_source import YamlDocument
 
 MAPPED_SYSTEMS = (CodeSystem.TCD, CodeSystem.ICD_10)
 
 
 @dataclass(frozen=True)
 class DiseaseMatch:
-    """The row a principal diagnosis maps to, or why none does (``code`` is a reason code)."""
+    """The row a principal diagnosis maps to, or why none does (``code`` is a reason code).
+    ``unlisted``: the code is of a mapped system but no disease of the table has it — the
+    disease lies outside the catalogue (病种目录), not a fault of the mapping."""
 
     row: DiseaseRow | None
     code: str | None
     message: str
+    unlisted: bool = False
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,8 @@ class DiseaseTable:
     file: str
     sha256: str
     rows: tuple[DiseaseRow, ...]
+    lines: tuple[int | None, ...] = ()
+    """The line of each row in ``file``, where known (for load errors)."""
 
     def lookup(self, diagnoses: Sequence[Code]) -> DiseaseMatch:
         """The row of the principal diagnosis (``diagnoses[0]``), matched by the longest
@@ -54,8 +61,9 @@ class DiseaseTable:
             return DiseaseMatch(
                 None,
                 "DISEASE_NOT_MAPPED",
-                f"principal diagnosis {principal.code} ({principal.system.value}) is not mapped "
-                f"by table {self.header.id} ({self.header.title}, {self.header.status})",
+                f"principal diagnosis {principal.code} ({principal.system.value}) is not a "
+                f"disease of table {self.header.id} ({self.header.title}, {self.header.status})",
+                unlisted=True,
             )
         if len(candidates) > 1:
             other = CodeSystem.ICD_10 if principal.system is CodeSystem.TCD else CodeSystem.TCD
@@ -98,3 +106,29 @@ def _longest(rows: Sequence[DiseaseRow], code: Code) -> list[DiseaseRow]:
         return []
     best = max(len(_norm(_code_of(row, code.system))) for row in hits)
     return [row for row in hits if len(_norm(_code_of(row, code.system))) == best]
+
+
+def row_lines(document: YamlDocument) -> tuple[int | None, ...]:
+    """The line of each row of a disease-table file (``diseases[i]``)."""
+    rows = document.data.get("diseases") if isinstance(document.data, dict) else None
+    count = len(rows) if isinstance(rows, list) else 0
+    return tuple(document.line_of(("diseases", index)) for index in range(count))
+
+
+def check_floor(table: DiseaseTable, rule: PerDisease) -> None:
+    """TCM pilot 二、（二）: "原则上，试点后中医优势病种支付标准不低于试点前支付标准" — a
+    principle for setting the table. Under ``floor: check_table`` a row whose standard lies
+    below its pre-pilot standard is a load error naming the row, unless the row states
+    ``below_floor_reason`` (原则上: the region's stated exception)."""
+    if rule.floor != "check_table":
+        return
+    for index, row in enumerate(table.rows):
+        if row.standard < row.pre_pilot_standard and row.below_floor_reason is None:
+            line = table.lines[index] if index < len(table.lines) else None
+            raise PolicyLoadError(
+                table.file,
+                line,
+                f"disease {row.name!r} ({row.tcd} / {row.icd10}): standard {row.standard} is "
+                f"below its pre-pilot standard {row.pre_pilot_standard}; the rule's floor "
+                "(check_table) admits this only with a 'below_floor_reason'",
+            )

@@ -26,7 +26,7 @@ from ..models.common import CodeSystem, Programme
 from ..models.episode import Code
 from ..models.settlement import Citation, PolicyFile, PolicyRef
 from .compose import compose
-from .disease_table import DiseaseTable
+from .disease_table import DiseaseTable, check_floor, row_lines
 from .schema import (
     CatalogueEntry,
     CatalogueFile,
@@ -313,6 +313,7 @@ def _check_table_rows(
     table = tables.get(rule.table)
     if table is None:
         raise document.error((*at, "table"), f"{rule.table!r} is not a disease table")
+    check_floor(table, rule)
     for row in table.rows:
         where = f"{table.file}: disease {row.name!r} ({row.tcd} / {row.icd10})"
         allowed = rule.references.get(row.category)
@@ -358,7 +359,9 @@ def _load_catalogue(
     if isinstance(document.data, dict) and "disease_table" in document.data:
         table = validate_document(document, DiseaseTableFile)
         return (
-            DiseaseTable(key, table.disease_table, str(path), digest, table.diseases),
+            DiseaseTable(
+                key, table.disease_table, str(path), digest, table.diseases, row_lines(document)
+            ),
             source,
         )
     parsed = validate_document(document, CatalogueFile)

@@ -10,11 +10,20 @@ keys and are frozen; a wrong key fails at load with file:line.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import Field, StrictBool, StrictInt, model_validator
 
-from ..models.common import CategoryField, FrozenModel, Money, Programme, Route, SessionKind
+from ..models.common import (
+    CategoryField,
+    FrozenModel,
+    Money,
+    Programme,
+    Quantity,
+    Route,
+    SessionKind,
+)
 
 Provenance = Literal["explicit", "local-parameter", "national-definition", "illustrative"]
 ReadingProvenance = Literal["local-parameter", "national-definition", "illustrative"]
@@ -301,13 +310,18 @@ class BedDayCount(Rule):
 
 class PerDisease(Rule):
     """Agency pays the standard of the episode's disease row in ``table``: per case, or per
-    bed-day for rows whose method is ``per_bed_day``. With ``floor``, a standard below the
-    row's pre-pilot standard is raised to it. ``references`` lists, per disease category,
-    the reference standards a row may cite (checked at load)."""
+    bed-day for rows whose method is ``per_bed_day``. ``references`` lists, per disease
+    category, the reference standards a row may cite (checked at load).
+
+    ``floor`` — a standard not below the row's pre-pilot standard (不低于试点前支付标准):
+    ``check_table``: checked when the table loads; a row below it is a load error naming
+    the row unless the row states its ``below_floor_reason`` (原则上: an exception the region
+    gives), and each case is paid the table's standard; ``raise_payment``: each case's
+    standard is raised to the pre-pilot standard when settled; ``null``: no floor."""
 
     kind: Literal["per_disease"]
     table: Identifier
-    floor: Literal["pre_pilot_standard"] | None = None
+    floor: Literal["check_table", "raise_payment"] | None
     references: dict[DiseaseCategory, tuple[ReferenceBasis, ...]] = Field(min_length=1)
     bed_days: BedDayCount | None = None
 
@@ -339,6 +353,9 @@ class DiseaseRow(FrozenModel):
     standard: Money
     pre_pilot_standard: Money
     reference: DiseaseReference | None = None
+    below_floor_reason: str | None = Field(default=None, min_length=1)
+    """Why the standard lies below the pre-pilot standard, where the region sets it so
+    (an exception to the principle); a row below it without a reason fails ``check_table``."""
 
 
 class DiseaseTableFile(FrozenModel):
@@ -369,10 +386,30 @@ class MinTier(Rule):
 
 
 class DepartmentRequired(Rule):
-    """The hospital has a department (e.g. ``oncology``, ``tcm_ward``)."""
+    """The hospital has a department (e.g. ``oncology``): ``department``, or any one of
+    ``departments`` where the clause names several (中医科或针灸科或中医康复科住院病区)."""
 
     kind: Literal["department"]
-    department: str = Field(min_length=1)
+    department: str | None = Field(default=None, min_length=1)
+    departments: tuple[Annotated[str, Field(min_length=1)], ...] | None = Field(
+        default=None, min_length=2
+    )
+
+    @model_validator(mode="after")
+    def _one_form(self) -> DepartmentRequired:
+        if (self.department is None) == (self.departments is None):
+            raise ValueError(
+                "give exactly one of 'department' (one required) or 'departments' "
+                "(any one of two or more)"
+            )
+        if self.departments is not None and len(set(self.departments)) != len(self.departments):
+            raise ValueError("'departments' names a department twice")
+        return self
+
+    @property
+    def any_of(self) -> tuple[str, ...]:
+        """The departments of which the hospital must have one."""
+        return (self.department,) if self.department is not None else self.departments or ()
 
 
 class CatalogueMatch(Rule):
@@ -397,6 +434,48 @@ class SessionRoute(Rule):
     excluded_when_all: tuple[Route, ...] = Field(min_length=1)
 
 
+class SessionTrait(FrozenModel):
+    """What a session must be to count toward a ``sessions_mainly`` share: given by
+    ``route``, or of ``session_kind`` (exactly one)."""
+
+    route: Route | None = None
+    session_kind: SessionKind | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> SessionTrait:
+        if (self.route is None) == (self.session_kind is None):
+            raise ValueError("give exactly one of 'route' or 'session_kind'")
+        return self
+
+    def describe(self) -> str:
+        if self.route is not None:
+            return f"by the {self.route.value} route"
+        assert self.session_kind is not None  # one of the two, by the validator
+        return f"{self.session_kind.value} sessions"
+
+
+class SessionsMainly(Rule):
+    """Treatment mainly (为主) of one sort: of the episode's ``sessions`` (a session kind, or
+    ``all``), the share that are ``mainly`` (by a route, or of a session kind) is at least
+    ``min_share`` (``comparison: at_least``) or more than it (``more_than``). Sessions are
+    required; a counted session without a route, where the route is judged, is refused."""
+
+    kind: Literal["sessions_mainly"]
+    sessions: SessionKind | Literal["all"]
+    mainly: SessionTrait
+    min_share: Quantity
+    """A decimal share of the counted sessions, above 0 and at most 1 (e.g. ``"0.5"``)."""
+    comparison: Literal["at_least", "more_than"]
+
+    @model_validator(mode="after")
+    def _share(self) -> SessionsMainly:
+        if not Decimal(0) < self.min_share <= Decimal(1):
+            raise ValueError('min_share must be above 0 and at most 1 (a share, e.g. "0.5")')
+        if self.comparison == "more_than" and self.min_share == Decimal(1):
+            raise ValueError("more_than a share of 1 can never hold; use at_least")
+        return self
+
+
 EligibilityRule = Annotated[
     ProgrammeFiled
     | ConsentSigned
@@ -405,6 +484,7 @@ EligibilityRule = Annotated[
     | CatalogueMatch
     | FiledDiseases
     | SessionRoute
+    | SessionsMainly
     | SessionsRequired
     | DiseaseMapped,
     Field(discriminator="kind"),

@@ -4,10 +4,13 @@
 them) for one programme of one policy. Each rule of the programme shapes the draw:
 
 - eligibility: ``programme_filed`` → the hospital filed the programme; ``consent_signed`` →
-  consent given; ``min_tier`` → a tier at or above it; ``department`` → the hospital has it;
+  consent given; ``min_tier`` → a tier at or above it; ``department`` → the hospital has it
+  (one of them, drawn, for ``departments``);
   ``catalogue_match`` → a code from the catalogue (an entry's code plus a suffix, or a
   category of a range); ``filed_diseases`` → the filing list names the disease (or is
   absent); ``session_route`` → sessions of that kind with an allowed route;
+  ``sessions_mainly`` → sessions, enough of them by the route or of the kind (an ineligible
+  draw may mix in others below the share);
   ``sessions_required`` → sessions of the listed kinds; ``disease_mapped`` → a principal
   diagnosis from the disease table, in TCD or ICD-10, with the other system's code as a hint;
 - time limit: ``stay_hours`` → stays around ``limit_hours`` and ``extended_limit_hours``;
@@ -33,6 +36,7 @@ inputs with exactly one known defect each.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -71,6 +75,7 @@ from ..policy.schema import (
     ProgrammeFiled,
     ProgrammeRules,
     SessionRoute,
+    SessionsMainly,
     SessionsRequired,
     SessionsSameDay,
     StayHours,
@@ -226,7 +231,8 @@ class _Plan:
         self.rules = rules
         self.eligible = eligible
         self.min_tier = 1
-        self.departments: list[str] = []
+        self.departments: list[tuple[str, ...]] = []
+        """Per department rule, the departments of which the hospital needs one."""
         self.principal: st.SearchStrategy[list[Code]] | None = None
         """The principal diagnosis and the codes that must come with it."""
         self.principal_catalogue: Catalogue | None = None
@@ -237,6 +243,7 @@ class _Plan:
         self.required_session_kinds: list[SessionKind] | None = None
         self.allowed_routes: list[Route] | None = None
         self.needs_sessions = False
+        self.mainly: list[SessionsMainly] = []
         self.same_day_sessions = isinstance(rules.time_limit, SessionsSameDay)
         self.quota_rule: FeeForServiceOrQuota | None = None
         self.quota_codes: list[str] = []
@@ -253,7 +260,7 @@ class _Plan:
         elif isinstance(rule, MinTier):
             self.min_tier = max(self.min_tier, rule.min_tier)
         elif isinstance(rule, DepartmentRequired):
-            self.departments.append(rule.department)
+            self.departments.append(rule.any_of)
         elif isinstance(rule, CatalogueMatch):
             catalogue = self.policy.catalogues[rule.catalogue]
             system = CodeSystem(catalogue.header.system)
@@ -266,8 +273,9 @@ class _Plan:
             else:
                 self.procedures.append(codes)
         elif isinstance(rule, SessionRoute):
-            self._narrow_sessions([rule.session_kind])
-            self.allowed_routes = [r for r in Route if r not in rule.excluded_when_all]
+            self._session_route(rule)
+        elif isinstance(rule, SessionsMainly):
+            self._sessions_mainly(rule)
         elif isinstance(rule, SessionsRequired):
             self._narrow_sessions(list(rule.session_kinds))
         elif isinstance(rule, DiseaseMapped):
@@ -277,6 +285,34 @@ class _Plan:
             self.principal_table = rule.table
         else:
             raise UnsupportedRule(f"eligibility rule kind {_kind(rule)!r} is not known to the kit")
+
+    def _session_route(self, rule: SessionRoute) -> None:
+        """Sessions of the rule's kind, each with a route it does not exclude."""
+        self._narrow_sessions([rule.session_kind])
+        self.allowed_routes = [
+            r for r in (self.allowed_routes or list(Route)) if r not in rule.excluded_when_all
+        ]
+        if any(m.mainly.route in rule.excluded_when_all for m in self.mainly):
+            raise UnsupportedRule("session_route excludes the route sessions_mainly asks for")
+
+    def _sessions_mainly(self, rule: SessionsMainly) -> None:
+        """Sessions are required (of the counted kind, where the rule names one), with routes
+        where the rule judges them; each draw is then brought to (or, ineligible, maybe below)
+        the rule's share by :func:`_mainly`."""
+        if rule.sessions != "all":
+            self._narrow_sessions([rule.sessions])
+        elif rule.mainly.session_kind is not None:
+            self._narrow_sessions([rule.mainly.session_kind])
+        self.needs_sessions = True
+        if rule.mainly.route is not None:
+            routes = self.allowed_routes if self.allowed_routes is not None else list(Route)
+            if rule.mainly.route not in routes:
+                raise UnsupportedRule(
+                    f"sessions_mainly asks for route {rule.mainly.route.value}, which another "
+                    "rule excludes"
+                )
+            self.allowed_routes = routes
+        self.mainly.append(rule)
 
     def _set_principal(self, codes: st.SearchStrategy[list[Code]], kind: str) -> None:
         if self.principal is not None:
@@ -658,7 +694,7 @@ def _institution(
 ) -> dict[str, Any]:
     others = [p.value for p in Programme if p is not plan.programme]
     filed = draw(st.lists(st.sampled_from(others), unique=True, max_size=3))
-    departments = list(plan.departments)
+    departments = [draw(st.sampled_from(group)) for group in plan.departments]
     departments += draw(
         st.lists(st.sampled_from(["general_surgery", "icu", "oncology"]), max_size=2, unique=True)
     )
@@ -678,6 +714,8 @@ def _institution(
     }
     if plan.filed_diseases and draw(st.booleans()):
         institution["filed_diseases"] = [principal.code[:3], "Z99"]
+        if not plan.eligible and draw(st.booleans()):
+            institution["filed_diseases"] = ["Z99"]  # a list that does not name the disease
     return institution
 
 
@@ -718,6 +756,42 @@ def _sessions(
         if routes is not None:
             session["route"] = draw(st.sampled_from(routes)).value
         sessions.append(session)
+    return _mainly(draw, plan, sessions)
+
+
+def _mainly(
+    draw: Callable[[st.SearchStrategy[Any]], Any], plan: _Plan, sessions: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Bring the sessions to each ``sessions_mainly`` share: an eligible draw turns just
+    enough counted sessions to the rule's route or kind (the least share that passes, or
+    more); an ineligible draw may instead turn some to another route or kind."""
+    for rule in plan.mainly:
+        key, value = (
+            ("route", rule.mainly.route.value)
+            if rule.mainly.route is not None
+            else ("kind", rule.mainly.session_kind.value if rule.mainly.session_kind else "")
+        )
+        counted = [
+            s for s in sessions if rule.sessions == "all" or s["kind"] == rule.sessions.value
+        ]
+        if not counted:
+            continue
+        if not plan.eligible and draw(st.booleans()):
+            others = [r.value for r in Route] if key == "route" else [k.value for k in SessionKind]
+            for item in counted:
+                if draw(st.booleans()):
+                    item[key] = draw(st.sampled_from(others))
+            continue
+        share = rule.min_share * len(counted)
+        least = math.floor(share) + 1 if rule.comparison == "more_than" else math.ceil(share)
+        needed = draw(st.integers(min(least, len(counted)), len(counted)))
+        hits = sum(1 for item in counted if item.get(key) == value)
+        for item in counted:
+            if hits >= needed:
+                break
+            if item.get(key) != value:
+                item[key] = value
+                hits += 1
     return sessions
 
 
