@@ -6,15 +6,15 @@ settlement with its trace. Pure: no I/O beyond the cached rule files, no global 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from decimal import Decimal
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from ..errors import FieldProblem, InvalidEpisode
-from ..models.common import Setting, local_date
+from ..models.common import MONEY_CONTEXT, Setting, local_date
 from ..models.episode import Episode, InconsistentEpisode
 from ..models.settlement import RejectionReason, Settlement
 from ..policy.loader import Policy
@@ -41,26 +41,40 @@ def settle(episode: EpisodeInput, policy: str | Path | Policy = "panzhihua") -> 
     ``episode`` is an :class:`Episode`, a mapping, or JSON text; ``policy`` a bundled policy
     id, the path of a rule file, or a :class:`Policy`. Raises :class:`InvalidEpisode`,
     :class:`UnknownPolicy` or :class:`PolicyNotInForce`; never returns a partial result.
+    Runs in the library's decimal context (``MONEY_CONTEXT``), whatever the caller's is.
     """
-    parsed = parse_episode(episode)
-    compiled = resolve_policy(policy, on=local_date(parsed.admitted_at))
-    return settle_episode(parsed, compiled)
+    with localcontext(MONEY_CONTEXT):
+        parsed = parse_episode(episode)
+        compiled = resolve_policy(policy, on=local_date(parsed.admitted_at))
+        return settle_episode(parsed, compiled)
 
 
 def parse_episode(episode: EpisodeInput) -> Episode:
     """Validate input into an :class:`Episode`; JSON numbers are read as exact decimals."""
     if isinstance(episode, Episode):
         return episode
-    data: Any = episode
-    if isinstance(episode, str | bytes):
-        data = _load_json(episode)
-    if not isinstance(data, Mapping):
-        raise InvalidEpisode([FieldProblem("", "an episode must be a JSON object")])
-    try:
-        return Episode.model_validate(data)
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        raise InvalidEpisode([p for error in errors for p in _problems(error)]) from None
+    with localcontext(MONEY_CONTEXT):
+        data: Any = episode
+        if isinstance(episode, str | bytes):
+            data = _load_json(episode)
+        if not isinstance(data, Mapping):
+            raise InvalidEpisode([FieldProblem("", "an episode must be a JSON object")])
+        try:
+            return Episode.model_validate(data)
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False, include_input=False)
+            raise _invalid(errors) from None
+
+
+def _invalid(errors: Iterable[Any]) -> InvalidEpisode:
+    """The first problems with their paths, and how many there are in all."""
+    kept: list[FieldProblem] = []
+    count = 0
+    for error in errors:
+        found = _problems(error)
+        count += len(found)
+        kept.extend(found[: max(0, InvalidEpisode.KEPT - len(kept))])
+    return InvalidEpisode(kept, count=count)
 
 
 def _load_json(text: str | bytes) -> Any:
@@ -106,7 +120,13 @@ def _problem(error: Any) -> FieldProblem:
 
 
 def settle_episode(episode: Episode, policy: Policy) -> Settlement:
-    """Settle a validated episode under a compiled policy already chosen for it."""
+    """Settle a validated episode under a compiled policy already chosen for it, in the
+    library's decimal context."""
+    with localcontext(MONEY_CONTEXT):
+        return _settle_episode(episode, policy)
+
+
+def _settle_episode(episode: Episode, policy: Policy) -> Settlement:
     findings = Findings()
     rules = policy.programme(episode.programme)
     if rules is None:
