@@ -82,11 +82,13 @@ def _load_json(text: str | bytes) -> Any:
         raise ValueError(f"{name} is not a number JSON allows")
 
     def refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in result:  # json.loads would keep the last silently
-                raise ValueError(f"key {key!r} is given twice in one object")
-            result[key] = value
+        result = dict(pairs)
+        if len(result) != len(pairs):  # json.loads would keep the last silently
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    raise ValueError(f"key {key!r} is given twice in one object")
+                seen.add(key)
         return result
 
     try:

@@ -11,6 +11,7 @@ surrounding whitespace. ``docs/input.md`` lists what is accepted and what is ref
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from decimal import (
@@ -107,8 +108,9 @@ def _number(value: Any, what: str) -> Decimal:
     if _SIGNED.fullmatch(value) and Decimal(value) != 0:
         raise ValueError(f"{what} must not be negative")
     shown = ascii(value) if len(value) <= 40 else ascii(value[:40]) + "..."
+    noun = "amount" if what == "money" else what
     raise ValueError(
-        f"{shown} is not a decimal {'amount' if what == 'money' else what}: write ASCII digits with an optional decimal point, "
+        f"{shown} is not a decimal {noun}: write ASCII digits with an optional decimal point, "
         "like '1234.50' (no sign, exponent, spaces, '_' or other digits)"
     )
 
@@ -191,9 +193,7 @@ def _check_identifier(value: str) -> str:
     return value
 
 
-Identifier = Annotated[
-    str, Field(min_length=1, max_length=200), AfterValidator(_check_identifier)
-]
+Identifier = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_check_identifier)]
 """Free text that names something (an episode, a patient, a charge, a ward): 1-200 printable
 characters (``str.isprintable``: no control, format, bidi, zero-width, surrogate or private-use
 characters, no line break, tab or non-ASCII space), not beginning or ending with a space."""
@@ -249,29 +249,40 @@ _DATE_TIME = re.compile(
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-def _to_aware(value: object) -> dt.datetime:
-    if isinstance(value, str):
-        if not _DATE_TIME.fullmatch(value):
-            if _DATE.fullmatch(value):
-                raise ValueError(f"{value!r} is a bare date; a date-time is required")
-            shown = ascii(value) if len(value) <= 40 else ascii(value[:40]) + "..."
-            raise ValueError(
-                f"{shown} is not an ISO 8601 date-time: write YYYY-MM-DDTHH:MM[:SS[.ffffff]] "
-                "with an optional Z or +HH:MM, nothing around it"
-            )
-        try:
-            value = dt.datetime.fromisoformat(value)
-        except ValueError as exc:
-            raise ValueError(f"{value!r} is not a valid date-time ({exc})") from None
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        raise ValueError("a date-time is required, not a bare date")
-    if not isinstance(value, dt.datetime):
-        raise ValueError(f"an ISO 8601 date-time string is required, not {type(value).__name__}")
+@functools.lru_cache(maxsize=4096)
+def _read_time(text: str) -> dt.datetime:
+    """One time string, read once: an episode repeats its times charge after charge."""
+    if not _DATE_TIME.fullmatch(text):
+        if _DATE.fullmatch(text):
+            raise ValueError(f"{text!r} is a bare date; a date-time is required")
+        shown = ascii(text) if len(text) <= 40 else ascii(text[:40]) + "..."
+        raise ValueError(
+            f"{shown} is not an ISO 8601 date-time: write YYYY-MM-DDTHH:MM[:SS[.ffffff]] "
+            "with an optional Z or +HH:MM, nothing around it"
+        )
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a valid date-time ({exc})") from None
+    return _in_range(value)
+
+
+def _in_range(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         value = value.replace(tzinfo=SHANGHAI)
     if not EARLIEST.year < value.year < LATEST.year - 1 and not EARLIEST <= value < LATEST:
         raise ValueError("a date-time must lie in the years 1900-2999")
     return value
+
+
+def _to_aware(value: object) -> dt.datetime:
+    if type(value) is str:
+        return _read_time(value)
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        raise ValueError("a date-time is required, not a bare date")
+    if not isinstance(value, dt.datetime):
+        raise ValueError(f"an ISO 8601 date-time string is required, not {type(value).__name__}")
+    return _in_range(value)
 
 
 LocalDateTime = Annotated[dt.datetime, BeforeValidator(_to_aware)]
@@ -329,16 +340,18 @@ class Category(StrEnum):
         """Accept a category by name or by its national code ("01"–"14")."""
         if isinstance(value, Category):
             return value
-        if isinstance(value, str):  # exactly as written: no spaces, ASCII digits only
-            if len(value) == 2 and value.isascii() and value.isdigit():
-                if 1 <= int(value) <= len(cls):
-                    return list(cls)[int(value) - 1]
-            try:
-                return cls(value)
-            except ValueError:
-                pass
+        if type(value) is str:  # exactly as written: no spaces, ASCII digits only
+            found = _CATEGORIES.get(value)
+            if found is not None:
+                return found
         names = ", ".join(c.value for c in cls)
         raise ValueError(f"unknown charge category {value!r}: use a name ({names}) or a code 01-14")
+
+
+_CATEGORIES: dict[str, Category] = {
+    **{c.value: c for c in Category},
+    **{c.national_code: c for c in Category},
+}
 
 
 CategoryField = Annotated[Category, BeforeValidator(Category.parse)]

@@ -31,11 +31,11 @@ from pydantic import AfterValidator, Field, model_validator
 
 from ..errors import FieldProblem
 from .common import (
-    CategoryField,
-    CodeText,
     MAX_AMOUNT,
     MONEY_CONTEXT,
+    CategoryField,
     CodeSystem,
+    CodeText,
     FrozenModel,
     Identifier,
     LocalDateTime,
@@ -209,7 +209,7 @@ def _duplicate_charge_ids(charges: Sequence[Charge]) -> list[FieldProblem]:
     seen: dict[str, int] = {}
     problems = []
     for index, charge in enumerate(charges):
-        key = identity_key(charge.id)
+        key = charge.id if charge.id.isascii() else identity_key(charge.id)
         first = seen.setdefault(key, index)
         if first != index:
             earlier = charges[first].id
