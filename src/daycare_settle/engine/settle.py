@@ -5,11 +5,12 @@ settlement with its trace. Pure: no I/O beyond the cached rule files, no global 
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, localcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from pydantic import ValidationError
 
@@ -33,37 +34,50 @@ from .stay import place_stay_charge
 from .time_limit import check_time_limit
 
 EpisodeInput = Episode | Mapping[str, Any] | str | bytes
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
+def _in_money_context(function: Callable[P, R]) -> Callable[P, R]:
+    """Run ``function`` in the library's decimal context (``MONEY_CONTEXT``), whatever
+    context the caller's thread has set; the caller's context is restored after."""
+
+    @functools.wraps(function)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        with localcontext(MONEY_CONTEXT):
+            return function(*args, **kwargs)
+
+    return run
+
+
+@_in_money_context
 def settle(episode: EpisodeInput, policy: str | Path | Policy = "panzhihua") -> Settlement:
     """Settle one day-care episode under the policy version in force on its admission day.
 
     ``episode`` is an :class:`Episode`, a mapping, or JSON text; ``policy`` a bundled policy
     id, the path of a rule file, or a :class:`Policy`. Raises :class:`InvalidEpisode`,
     :class:`UnknownPolicy` or :class:`PolicyNotInForce`; never returns a partial result.
-    Runs in the library's decimal context (``MONEY_CONTEXT``), whatever the caller's is.
     """
-    with localcontext(MONEY_CONTEXT):
-        parsed = parse_episode(episode)
-        compiled = resolve_policy(policy, on=local_date(parsed.admitted_at))
-        return settle_episode(parsed, compiled)
+    parsed = parse_episode(episode)
+    compiled = resolve_policy(policy, on=local_date(parsed.admitted_at))
+    return settle_episode(parsed, compiled)
 
 
+@_in_money_context
 def parse_episode(episode: EpisodeInput) -> Episode:
     """Validate input into an :class:`Episode`; JSON numbers are read as exact decimals."""
     if isinstance(episode, Episode):
         return episode
-    with localcontext(MONEY_CONTEXT):
-        data: Any = episode
-        if isinstance(episode, str | bytes):
-            data = _load_json(episode)
-        if not isinstance(data, Mapping):
-            raise InvalidEpisode([FieldProblem("", "an episode must be a JSON object")])
-        try:
-            return Episode.model_validate(data)
-        except ValidationError as exc:
-            errors = exc.errors(include_url=False, include_input=False)
-            raise _invalid(errors) from None
+    data: Any = episode
+    if isinstance(episode, str | bytes):
+        data = _load_json(episode)
+    if not isinstance(data, Mapping):
+        raise InvalidEpisode([FieldProblem("", "an episode must be a JSON object")])
+    try:
+        return Episode.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
+        raise _invalid(errors) from None
 
 
 def _invalid(errors: Iterable[Any]) -> InvalidEpisode:
@@ -121,14 +135,9 @@ def _problem(error: Any) -> FieldProblem:
     return FieldProblem(path, message.removeprefix("Value error, "))
 
 
+@_in_money_context
 def settle_episode(episode: Episode, policy: Policy) -> Settlement:
-    """Settle a validated episode under a compiled policy already chosen for it, in the
-    library's decimal context."""
-    with localcontext(MONEY_CONTEXT):
-        return _settle_episode(episode, policy)
-
-
-def _settle_episode(episode: Episode, policy: Policy) -> Settlement:
+    """Settle a validated episode under a compiled policy already chosen for it."""
     findings = Findings()
     rules = policy.programme(episode.programme)
     if rules is None:
