@@ -52,8 +52,9 @@ MONEY_CONTEXT = Context(
 """The decimal context every validation and settlement runs in, whatever context the
 caller's thread has set: Python's default context made explicit (half-even where the engine
 rounds without naming a rule), with 38 digits so that no sum of amounts is ever rounded.
-The entry points run under ``decimal.localcontext(MONEY_CONTEXT)``; the validators here name
-it explicitly, so an :class:`Episode` validated directly does not depend on it either."""
+The entry points run under ``decimal.localcontext(MONEY_CONTEXT)``; the validators here do no
+decimal arithmetic at all, so an :class:`Episode` validated directly does not depend on any
+context either."""
 
 
 class FrozenModel(BaseModel):
@@ -127,14 +128,27 @@ def _to_money(value: Any) -> Decimal:
         raise ValueError("money must not be negative")
     if number > MAX_AMOUNT:
         raise ValueError(f"money must not exceed {MAX_AMOUNT}")
-    exponent = number.as_tuple().exponent
-    fen = number.quantize(FEN, context=MONEY_CONTEXT)
-    if isinstance(exponent, int) and exponent < -2 and number != fen:
+    fen = _rescale(number, 2)
+    if fen is None:
         raise ValueError("money has more than two decimal places (the fen is the smallest unit)")
-    return fen.copy_abs()  # copy_abs: "-0" is read as 0.00, never written as -0.00
+    return fen
 
 
-_QUANTUM = Decimal(1).scaleb(-QUANTITY_PLACES)
+def _rescale(number: Decimal, places: int) -> Decimal | None:
+    """``number`` (finite, not above the ceiling) written with exactly ``places`` decimals,
+    or None if that would drop a non-zero digit. Built from its digits, not by arithmetic,
+    so no decimal context is read or changed; a zero is always ``0.00…`` and never negative,
+    so ``-0`` and ``0E-999999`` are written as a few zeros, never a million."""
+    if not number:
+        return Decimal((0, (0,), -places))
+    _, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    shift = exponent + places
+    if shift >= 0:  # at most 12 integer digits: the padding is short
+        return Decimal((0, digits + (0,) * shift, -places))
+    if any(digits[shift:]):
+        return None
+    return Decimal((0, digits[:shift], -places))
 
 
 def _to_quantity(value: Any) -> Decimal:
@@ -144,13 +158,14 @@ def _to_quantity(value: Any) -> Decimal:
     if number > MAX_AMOUNT:
         raise ValueError(f"quantity must not exceed {MAX_AMOUNT}")
     exponent = number.as_tuple().exponent
-    if isinstance(exponent, int) and not -QUANTITY_PLACES <= exponent <= 0:
-        # bounded text: 0E-999999 or 1E+11 would otherwise be written out digit by digit
-        exact = number.quantize(_QUANTUM if exponent < 0 else Decimal(1), context=MONEY_CONTEXT)
-        if exact != number:
-            raise ValueError(f"quantity has more than {QUANTITY_PLACES} decimal places")
-        number = exact
-    return number.copy_abs()  # "-0" is 0
+    assert isinstance(exponent, int)  # finite
+    if -QUANTITY_PLACES <= exponent <= 0:
+        return number.copy_abs()  # as written; copy_abs: "-0" is 0
+    # bounded text: 0E-999999 or 1E+11 would otherwise be written out digit by digit
+    rescaled = _rescale(number, QUANTITY_PLACES if exponent < 0 else 0)
+    if rescaled is None:
+        raise ValueError(f"quantity has more than {QUANTITY_PLACES} decimal places")
+    return rescaled
 
 
 def _money_to_str(value: Decimal) -> str:
