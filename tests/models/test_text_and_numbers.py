@@ -488,3 +488,22 @@ def test_the_callers_context_is_left_as_it_was() -> None:
 
     after = _in_thread(HOSTILE, work)
     assert (after.prec, after.rounding, after.capitals) == (3, decimal.ROUND_FLOOR, 0)
+
+
+# --- unknown keys in messages ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [
+        ("\x1b[31mred", "'\\x1b[31mred'"),
+        ("a\u202eb", "'a\\u202eb'"),
+        ("k" * 1000, "'" + "k" * 64 + "'..."),
+        ("surprise", "surprise"),
+    ],
+    ids=["escape", "bidi", "long", "plain"],
+)
+def test_an_unknown_key_is_named_safely(key: str, shown: str) -> None:
+    assert only(episode(**{key: 1})) == (shown, "unknown field")
+    path, _ = only(episode(charges=[{**charge("c1", at(1)), key: 1}]))
+    assert path == f"charges[0].{shown}"

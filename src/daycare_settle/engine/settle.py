@@ -126,13 +126,24 @@ def _problems(error: Any) -> tuple[FieldProblem, ...]:
 def _problem(error: Any) -> FieldProblem:
     path = ""
     for part in error["loc"]:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{_key(str(part))}" if path else _key(str(part))
     message = str(error["msg"])
     if error["type"] == "extra_forbidden":
         message = "unknown field"
     elif error["type"] == "missing":
         message = "required field is missing"
     return FieldProblem(path, message.removeprefix("Value error, "))
+
+
+def _key(name: str) -> str:
+    """A field name as it may appear in a message: an unknown key from the input is shown
+    escaped and cut short if it holds control characters or is long."""
+    if len(name) <= 64 and name.isprintable():
+        return name
+    return ascii(name[:64]) + ("..." if len(name) > 64 else "")
 
 
 @_in_money_context
