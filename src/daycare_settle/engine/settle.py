@@ -85,6 +85,11 @@ def _invalid(errors: Iterable[Any]) -> InvalidEpisode:
     kept: list[FieldProblem] = []
     count = 0
     for error in errors:
+        if len(kept) >= InvalidEpisode.KEPT and not isinstance(
+            error.get("ctx", {}).get("error"), InconsistentEpisode
+        ):
+            count += 1  # past the kept ones, a problem of one field is only counted
+            continue
         found = _problems(error)
         count += len(found)
         kept.extend(found[: max(0, InvalidEpisode.KEPT - len(kept))])
