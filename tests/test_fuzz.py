@@ -13,17 +13,20 @@ import copy
 import itertools
 import json
 import shutil
+import unicodedata
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from daycare_settle import DaycareSettleError, load_policy, settle
+from daycare_settle import DaycareSettleError, InvalidEpisode, load_policy, parse_episode, settle
 from daycare_settle.policy.registry import policy_ids, rules_root
 from daycare_settle.policy.yaml_source import resolve_plain
 from daycare_settle.testing import episodes, malformed_json
+from tests.builders import at, charge, episode
 
 POLICIES = {p: [x.value for x in load_policy(p).rules.programmes] for p in policy_ids()}
 """Every bundled policy and the programmes it covers."""
@@ -255,3 +258,58 @@ def test_fuzz_plain_scalars_agree_with_yaml_1_1_or_are_refused(text: str) -> Non
         return
     assert loaded["a"] == value
     assert type(loaded["a"]) is type(value)
+
+
+# --- identifiers -----------------------------------------------------------------------------
+
+INVISIBLE = st.characters(categories=["Cc", "Cf", "Cs", "Zl", "Zp"]) | st.characters(
+    categories=["Zs"], exclude_characters=" "
+)
+"""Control, format (bidi, zero-width), surrogate, line-break and non-ASCII space characters."""
+VISIBLE_TEXT = st.text(st.characters(categories=["L", "M", "N", "P", "S"]), min_size=1, max_size=8)
+ID_FIELDS = {
+    "episode_id": lambda e, v: e.update(episode_id=v),
+    "patient.id": lambda e, v: e.update(patient={"id": v}),
+    "institution.id": lambda e, v: e["institution"].update(id=v),
+    "charges[0].id": lambda e, v: e["charges"][0].update(id=v),
+    "conversion.ward": lambda e, v: e.update(conversion={"at": at(2), "ward": v}),
+}
+
+
+@given(
+    st.sampled_from(sorted(ID_FIELDS)),
+    VISIBLE_TEXT,
+    st.lists(INVISIBLE, min_size=1, max_size=3),
+    st.randoms(use_true_random=False),
+)
+def test_fuzz_identifiers_with_invisible_characters_are_refused(
+    field: str, text: str, hidden: list[str], random: Any
+) -> None:
+    value = list(text)
+    for char in hidden:
+        value.insert(random.randint(0, len(value)), char)
+    data = episode()
+    ID_FIELDS[field](data, "".join(value))
+    with pytest.raises(InvalidEpisode) as caught:
+        settle(data, "panzhihua")
+    assert [p.path for p in caught.value.problems] == [field]
+
+
+@given(VISIBLE_TEXT, VISIBLE_TEXT | VISIBLE_TEXT.map(lambda t: unicodedata.normalize("NFKC", t)))
+def test_fuzz_charge_ids_that_normalise_alike_never_coexist(first: str, second: str) -> None:
+    """Two charge ids are accepted together only when they differ after NFKC and each is a
+    valid identifier on its own."""
+    data = episode(charges=[charge(first, at(1)), charge(second, at(2))])
+
+    def valid(value: str) -> bool:
+        return value.isprintable() and value.strip(" ") == value and len(value) <= 200
+
+    same = unicodedata.normalize("NFKC", first) == unicodedata.normalize("NFKC", second)
+    if valid(first) and valid(second) and not same:
+        assert [c.id for c in parse_episode(data).charges] == [first, second]
+        return
+    with pytest.raises(InvalidEpisode) as caught:
+        parse_episode(data)
+    paths = {p.path for p in caught.value.problems}
+    assert paths <= {"charges[0].id", "charges[1].id"}
+    assert paths

@@ -35,13 +35,24 @@ class FieldProblem:
 
 
 class InvalidEpisode(DaycareSettleError, ValueError):
-    """The episode is not valid input: malformed JSON, wrong types, inconsistent times."""
+    """The episode is not valid input: malformed JSON, wrong types, inconsistent times.
+
+    Bounded however bad the input: :attr:`problems` keeps the first :attr:`KEPT` problems,
+    the message lists the first :attr:`SHOWN` and says how many more there are;
+    :attr:`count` is how many were found in all. ``count`` may be given when the caller
+    found more problems than it passes.
+    """
 
     code = "invalid_episode"
+    KEPT = 100
+    SHOWN = 20
 
-    def __init__(self, problems: Sequence[FieldProblem]) -> None:
-        self.problems = tuple(problems)
-        lines = "; ".join(str(p) for p in self.problems)
+    def __init__(self, problems: Sequence[FieldProblem], *, count: int | None = None) -> None:
+        self.problems = tuple(problems[: self.KEPT])
+        self.count = max(len(problems), count or 0)
+        lines = "; ".join(str(p) for p in self.problems[: self.SHOWN])
+        if self.count > self.SHOWN:
+            lines += f"; ... and {self.count - self.SHOWN:,} more problems"
         super().__init__(f"invalid episode: {lines}")
 
 

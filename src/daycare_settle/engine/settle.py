@@ -5,16 +5,17 @@ settlement with its trace. Pure: no I/O beyond the cached rule files, no global 
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Mapping
-from decimal import Decimal
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal, localcontext
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, ParamSpec, TypeVar
 
 from pydantic import ValidationError
 
 from ..errors import FieldProblem, InvalidEpisode
-from ..models.common import Setting, local_date
+from ..models.common import MONEY_CONTEXT, Setting, local_date
 from ..models.episode import Charge, Episode, InconsistentEpisode
 from ..models.settlement import RejectionReason, Settlement
 from ..policy.loader import Policy
@@ -38,8 +39,23 @@ from .stay import place_stay_charge
 from .time_limit import check_time_limit, flag_sessions_after_policy_end
 
 EpisodeInput = Episode | Mapping[str, Any] | str | bytes
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
+def _in_money_context(function: Callable[P, R]) -> Callable[P, R]:
+    """Run ``function`` in the library's decimal context (``MONEY_CONTEXT``), whatever
+    context the caller's thread has set; the caller's context is restored after."""
+
+    @functools.wraps(function)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        with localcontext(MONEY_CONTEXT):
+            return function(*args, **kwargs)
+
+    return run
+
+
+@_in_money_context
 def settle(episode: EpisodeInput, policy: str | Path | Policy) -> Settlement:
     """Settle one day-care episode under the policy version in force on its admission day.
 
@@ -54,6 +70,7 @@ def settle(episode: EpisodeInput, policy: str | Path | Policy) -> Settlement:
     return settle_episode(parsed, compiled)
 
 
+@_in_money_context
 def parse_episode(episode: EpisodeInput) -> Episode:
     """Validate input into an :class:`Episode`; JSON numbers are read as exact decimals."""
     if isinstance(episode, Episode):
@@ -66,8 +83,24 @@ def parse_episode(episode: EpisodeInput) -> Episode:
     try:
         return Episode.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        raise InvalidEpisode([p for error in errors for p in _problems(error)]) from None
+        errors = exc.errors(include_url=False, include_input=False)
+        raise _invalid(errors) from None
+
+
+def _invalid(errors: Iterable[Any]) -> InvalidEpisode:
+    """The first problems with their paths, and how many there are in all."""
+    kept: list[FieldProblem] = []
+    count = 0
+    for error in errors:
+        if len(kept) >= InvalidEpisode.KEPT and not isinstance(
+            error.get("ctx", {}).get("error"), InconsistentEpisode
+        ):
+            count += 1  # past the kept ones, a problem of one field is only counted
+            continue
+        found = _problems(error)
+        count += len(found)
+        kept.extend(found[: max(0, InvalidEpisode.KEPT - len(kept))])
+    return InvalidEpisode(kept, count=count)
 
 
 def _load_json(text: str | bytes) -> Any:
@@ -75,11 +108,13 @@ def _load_json(text: str | bytes) -> Any:
         raise ValueError(f"{name} is not a number JSON allows")
 
     def refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in result:  # json.loads would keep the last silently
-                raise ValueError(f"key {key!r} is given twice in one object")
-            result[key] = value
+        result = dict(pairs)
+        if len(result) != len(pairs):  # json.loads would keep the last silently
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    raise ValueError(f"key {key!r} is given twice in one object")
+                seen.add(key)
         return result
 
     try:
@@ -103,7 +138,10 @@ def _problems(error: Any) -> tuple[FieldProblem, ...]:
 def _problem(error: Any) -> FieldProblem:
     path = ""
     for part in error["loc"]:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{_key(str(part))}" if path else _key(str(part))
     message = str(error["msg"])
     if error["type"] == "extra_forbidden":
         message = "unknown field"
@@ -112,6 +150,15 @@ def _problem(error: Any) -> FieldProblem:
     return FieldProblem(path, message.removeprefix("Value error, "))
 
 
+def _key(name: str) -> str:
+    """A field name as it may appear in a message: an unknown key from the input is shown
+    escaped and cut short if it holds control characters or is long."""
+    if len(name) <= 64 and name.isprintable():
+        return name
+    return ascii(name[:64]) + ("..." if len(name) > 64 else "")
+
+
+@_in_money_context
 def settle_episode(episode: Episode, policy: Policy) -> Settlement:
     """Settle a validated episode under a compiled policy already chosen for it."""
     findings = Findings()

@@ -1,28 +1,60 @@
-"""Shared value types: money, time, and the vocabularies of the national settlement list.
+"""Shared value types: money, time, identifiers, and the vocabularies of the national
+settlement list.
 
 Money is :class:`~decimal.Decimal` with at most two decimal places (the fen), finite and
 non-negative; floats are refused because they cannot carry a fen exactly. Times are
 timezone-aware: a naive ISO 8601 value is read as Asia/Shanghai (UTC+08:00), the zone in
-which every policy here counts its days.
+which every policy here counts its days. Identifiers are printable text with no
+surrounding whitespace. ``docs/input.md`` lists what is accepted and what is refused.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+import functools
+import re
+import unicodedata
+from decimal import (
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+)
 from enum import StrEnum
 from typing import Annotated, Any
 
-from dateutil import tz
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
-SHANGHAI = tz.gettz("Asia/Shanghai")
-"""The default zone for naive input and the zone in which calendar days are counted."""
-if SHANGHAI is None:  # pragma: no cover - dateutil ships its own zone database
-    raise RuntimeError("time zone Asia/Shanghai is not available")
+SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+"""The default zone for naive input and the zone in which calendar days are counted.
+
+Asia/Shanghai has kept a fixed UTC+08:00 (China Standard Time) since 1991, before any policy
+here; a fixed offset reads every time the same way in every process, with no zone database.
+"""
 
 FEN = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999999.99")
+QUANTITY_PLACES = 6
+"""A quantity carries at most six decimal places."""
+
+MONEY_CONTEXT = Context(
+    prec=38,
+    rounding=ROUND_HALF_EVEN,
+    Emin=-999_999,
+    Emax=999_999,
+    capitals=1,
+    clamp=0,
+    flags=[],
+    traps=[InvalidOperation, DivisionByZero, Overflow],
+)
+"""The decimal context every validation and settlement runs in, whatever context the
+caller's thread has set: Python's default context made explicit (half-even where the engine
+rounds without naming a rule), with 38 digits so that no sum of amounts is ever rounded.
+The entry points run under ``decimal.localcontext(MONEY_CONTEXT)``; the validators here do no
+decimal arithmetic at all, so an :class:`Episode` validated directly does not depend on any
+context either."""
 
 
 class FrozenModel(BaseModel):
@@ -31,51 +63,109 @@ class FrozenModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _to_money(value: Any) -> Decimal:
-    if (
-        type(value) is Decimal
-        and value.as_tuple().exponent == -2
-        and not value.is_signed()
-        and value <= MAX_AMOUNT
-    ):
-        return value  # already money: the engine re-reads amounts it has validated
+# --- numbers --------------------------------------------------------------------------------
+
+_PLAIN_MONEY = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,2})?")
+"""The common case, read without further checks: at most 12 digits, at most 2 decimals."""
+_PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+"""The only spelling accepted in a string: ASCII digits with an optional decimal point."""
+_SPECIAL = re.compile(r"[+-]?(?:nan|snan|inf|infinity)", re.IGNORECASE)
+_SIGNED = re.compile(r"-[0-9]+(?:\.[0-9]+)?")
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, float):
+        return "a float"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return type(value).__name__
+
+
+def _number(value: Any, what: str) -> Decimal:
+    """Read an amount or a quantity: an int, a Decimal (JSON numbers are read as exact
+    decimals), or a string of ASCII digits with an optional decimal point. Nothing else: not
+    a float, a boolean, a list, an exponent, a sign, whitespace, ``_`` or non-ASCII digits."""
     if isinstance(value, bool | float):
-        kind = "a boolean" if isinstance(value, bool) else "a float"
         raise ValueError(
-            f"money must be a decimal string, an integer or a Decimal, not {kind} "
+            f"{what} must be a decimal string, an integer or a Decimal, not {_kind(value)} "
             "(floats cannot hold a fen exactly; quote the amount)"
         )
     if isinstance(value, int):
-        value = Decimal(value)
-    elif isinstance(value, str):
-        try:
-            value = Decimal(value.strip())
-        except InvalidOperation:
-            raise ValueError(f"{value!r} is not a decimal amount") from None
-    if not isinstance(value, Decimal):
-        raise ValueError(f"money must be a decimal string, not {type(value).__name__}")
-    if not value.is_finite():
-        raise ValueError("money must be a finite amount (NaN and Infinity are refused)")
-    if value < 0:
+        return Decimal(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{what} must be a finite amount (NaN and Infinity are refused)")
+        return value
+    if not isinstance(value, str):
+        raise ValueError(
+            f"{what} must be a decimal string, an integer or a Decimal, not {_kind(value)}"
+        )
+    if _PLAIN_DECIMAL.fullmatch(value):
+        return Decimal(value)  # exact whatever the context: a construction, not arithmetic
+    if _SPECIAL.fullmatch(value):
+        raise ValueError(f"{what} must be a finite amount (NaN and Infinity are refused)")
+    if _SIGNED.fullmatch(value) and Decimal(value) != 0:
+        raise ValueError(f"{what} must not be negative")
+    shown = ascii(value) if len(value) <= 40 else ascii(value[:40]) + "..."
+    noun = "amount" if what == "money" else what
+    raise ValueError(
+        f"{shown} is not a decimal {noun}: write ASCII digits with an optional decimal point, "
+        "like '1234.50' (no sign, exponent, spaces, '_' or other digits)"
+    )
+
+
+def _to_money(value: Any) -> Decimal:
+    if type(value) is Decimal:
+        if value.as_tuple().exponent == -2 and not value.is_signed() and value <= MAX_AMOUNT:
+            return value  # already money: the engine re-reads amounts it has validated
+    elif type(value) is str and _PLAIN_MONEY.fullmatch(value):
+        point = value.find(".")  # the common case: pad to the fen, an exact construction
+        return Decimal(value + ".00" if point < 0 else value + "0" * (3 - len(value) + point))
+    number = _number(value, "money")
+    if number < 0:
         raise ValueError("money must not be negative")
-    if value > MAX_AMOUNT:
+    if number > MAX_AMOUNT:
         raise ValueError(f"money must not exceed {MAX_AMOUNT}")
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2 and value != value.quantize(FEN):
+    fen = _rescale(number, 2)
+    if fen is None:
         raise ValueError("money has more than two decimal places (the fen is the smallest unit)")
-    return abs(value.quantize(FEN))  # abs: "-0" is read as 0.00, never written as -0.00
+    return fen
+
+
+def _rescale(number: Decimal, places: int) -> Decimal | None:
+    """``number`` (finite, not above the ceiling) written with exactly ``places`` decimals,
+    or None if that would drop a non-zero digit. Built from its digits, not by arithmetic,
+    so no decimal context is read or changed; a zero is always ``0.00…`` and never negative,
+    so ``-0`` and ``0E-999999`` are written as a few zeros, never a million."""
+    if not number:
+        return Decimal((0, (0,), -places))
+    _, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    shift = exponent + places
+    if shift >= 0:  # at most 12 integer digits: the padding is short
+        return Decimal((0, digits + (0,) * shift, -places))
+    if any(digits[shift:]):
+        return None
+    return Decimal((0, digits[:shift], -places))
 
 
 def _to_quantity(value: Any) -> Decimal:
-    if isinstance(value, bool | float):
-        raise ValueError("quantity must be a decimal string, an integer or a Decimal, not a float")
-    try:
-        number = Decimal(value.strip() if isinstance(value, str) else value)
-    except (InvalidOperation, TypeError, ValueError):
-        raise ValueError(f"{value!r} is not a decimal quantity") from None
-    if not number.is_finite() or number < 0 or number > MAX_AMOUNT:
-        raise ValueError("quantity must be a finite, non-negative number")
-    return abs(number)  # "-0" is 0
+    number = _number(value, "quantity")
+    if number < 0:
+        raise ValueError("quantity must not be negative")
+    if number > MAX_AMOUNT:
+        raise ValueError(f"quantity must not exceed {MAX_AMOUNT}")
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    if -QUANTITY_PLACES <= exponent <= 0:
+        return number.copy_abs()  # as written; copy_abs: "-0" is 0
+    # bounded text: 0E-999999 or 1E+11 would otherwise be written out digit by digit
+    rescaled = _rescale(number, QUANTITY_PLACES if exponent < 0 else 0)
+    if rescaled is None:
+        raise ValueError(f"quantity has more than {QUANTITY_PLACES} decimal places")
+    return rescaled
 
 
 def _money_to_str(value: Decimal) -> str:
@@ -94,40 +184,120 @@ Quantity = Annotated[
     BeforeValidator(_to_quantity),
     PlainSerializer(_money_to_str, return_type=str, when_used="json"),
 ]
+"""A non-negative number of units, at most six decimal places; serialised as a string."""
 
+
+# --- text -----------------------------------------------------------------------------------
+
+
+def _describe(char: str) -> str:
+    return f"U+{ord(char):04X} ({unicodedata.name(char, unicodedata.category(char))})"
+
+
+def _check_identifier(value: str) -> str:
+    # isprintable() is False for control (C0, DEL, C1), format (bidi, zero-width, BOM),
+    # surrogate, private-use, unassigned and separator characters other than the ASCII space.
+    if not value.isprintable():
+        bad = next(c for c in value if not c.isprintable())
+        raise ValueError(
+            f"contains {_describe(bad)}: an identifier carries only visible characters "
+            "(no control, format, zero-width or bidi characters, no line breaks or tabs)"
+        )
+    if value[0] == " " or value[-1] == " ":
+        raise ValueError("must not begin or end with whitespace")
+    return value
+
+
+Identifier = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_check_identifier)]
+"""Free text that names something (an episode, a patient, a charge, a ward): 1-200 printable
+characters (``str.isprintable``: no control, format, bidi, zero-width, surrogate or private-use
+characters, no line break, tab or non-ASCII space), not beginning or ending with a space."""
+
+CodeText = Annotated[
+    str, Field(min_length=1, max_length=40, pattern=r"^\S+$"), AfterValidator(_check_identifier)
+]
+"""A diagnosis or procedure code: an identifier of 1-40 characters with no space at all."""
+
+_TEXT_WHITESPACE = frozenset("\t\n\r")
+
+
+def _check_reason(value: str) -> str:
+    visible = False
+    for char in value:
+        if char.isprintable():
+            visible = visible or not char.isspace()
+        elif char not in _TEXT_WHITESPACE:
+            raise ValueError(
+                f"contains {_describe(char)}: a reason carries visible text, with no control, "
+                "format, zero-width or bidi characters"
+            )
+    if not visible:
+        raise ValueError("must carry visible text (blank or invisible text is not a reason)")
+    return value
+
+
+ReasonText = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_check_reason)]
+"""Free text a decision depends on (``extension_reason``): 1-200 characters with at least one
+visible character; tabs and line breaks are allowed between words, no other control or format
+character is."""
+
+
+def identity_key(value: str) -> str:
+    """The form in which identifiers are compared for sameness: Unicode NFKC, so that a
+    full-width ``ａ`` and ``a`` are the same id."""
+    return value if value.isascii() else unicodedata.normalize("NFKC", value)
+
+
+# --- times ----------------------------------------------------------------------------------
 
 EARLIEST = dt.datetime(1900, 1, 1, tzinfo=SHANGHAI)
 LATEST = dt.datetime(3000, 1, 1, tzinfo=SHANGHAI)
 """Times must lie in the years 1900-2999 (Asia/Shanghai): far enough from the calendar's
 ends that counting days and windows around them never leaves the representable range."""
 
+_DATE_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
+    r"(?:Z|[+-][0-9]{2}:[0-9]{2})?"
+)
+"""ISO 8601 extended form: ``YYYY-MM-DDTHH:MM[:SS[.ffffff]]`` and an optional ``Z`` or
+``±HH:MM``; nothing before or after it."""
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
-def _is_date(text: str) -> bool:
-    try:
-        dt.date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
 
-
-def _to_aware(value: object) -> dt.datetime:
-    if isinstance(value, str):
-        text = value.strip()
-        if len(text) <= len("2025-03-10") and _is_date(text):  # the longest bare date
+@functools.lru_cache(maxsize=4096)
+def _read_time(text: str) -> dt.datetime:
+    """One time string, read once: an episode repeats its times charge after charge."""
+    if not _DATE_TIME.fullmatch(text):
+        if _DATE.fullmatch(text):
             raise ValueError(f"{text!r} is a bare date; a date-time is required")
-        try:
-            value = dt.datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"{value!r} is not an ISO 8601 date-time") from None
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        raise ValueError("a date-time is required, not a bare date")
-    if not isinstance(value, dt.datetime):
-        raise ValueError(f"an ISO 8601 date-time string is required, not {type(value).__name__}")
+        shown = ascii(text) if len(text) <= 40 else ascii(text[:40]) + "..."
+        raise ValueError(
+            f"{shown} is not an ISO 8601 date-time: write YYYY-MM-DDTHH:MM[:SS[.ffffff]] "
+            "with an optional Z or +HH:MM, nothing around it"
+        )
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a valid date-time ({exc})") from None
+    return _in_range(value)
+
+
+def _in_range(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         value = value.replace(tzinfo=SHANGHAI)
     if not EARLIEST.year < value.year < LATEST.year - 1 and not EARLIEST <= value < LATEST:
         raise ValueError("a date-time must lie in the years 1900-2999")
     return value
+
+
+def _to_aware(value: object) -> dt.datetime:
+    if type(value) is str:
+        return _read_time(value)
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        raise ValueError("a date-time is required, not a bare date")
+    if not isinstance(value, dt.datetime):
+        raise ValueError(f"an ISO 8601 date-time string is required, not {type(value).__name__}")
+    return _in_range(value)
 
 
 LocalDateTime = Annotated[dt.datetime, BeforeValidator(_to_aware)]
@@ -185,16 +355,18 @@ class Category(StrEnum):
         """Accept a category by name or by its national code ("01"–"14")."""
         if isinstance(value, Category):
             return value
-        if isinstance(value, str):
-            text = value.strip()
-            if text.isdigit() and len(text) == 2 and 1 <= int(text) <= len(cls):
-                return list(cls)[int(text) - 1]
-            try:
-                return cls(text)
-            except ValueError:
-                pass
+        if type(value) is str:  # exactly as written: no spaces, ASCII digits only
+            found = _CATEGORIES.get(value)
+            if found is not None:
+                return found
         names = ", ".join(c.value for c in cls)
         raise ValueError(f"unknown charge category {value!r}: use a name ({names}) or a code 01-14")
+
+
+_CATEGORIES: dict[str, Category] = {
+    **{c.value: c for c in Category},
+    **{c.national_code: c for c in Category},
+}
 
 
 CategoryField = Annotated[Category, BeforeValidator(Category.parse)]

@@ -1,12 +1,29 @@
 """The episode a hospital information system hands in: one day-care stay and its charges.
 
 Field names follow the issue contract. Checks made here are those that need no policy:
-times in order, ids unique, sessions not overlapping, a conversion inside the stay.
+times in order, ids unique, sessions not overlapping, a conversion inside the stay, the
+charges summing to no more than the money ceiling.
+
+What is accepted (``docs/input.md`` has the full list):
+
+- identifiers (``episode_id``, ``patient.id``, ``institution.id``, charge ``id`` and
+  ``institution_id``, ``conversion.ward``, ``departments``, ``filed_diseases``,
+  ``agency_method_choice``, diagnosis and procedure codes): 1-200 printable characters, no
+  control (C0, DEL, C1), format (bidi such as U+202E, zero-width such as U+200B, U+FEFF),
+  line-break, tab or non-ASCII space character, and no space at either end; charge ids are
+  compared after Unicode NFKC normalisation, so ``"a"`` and a full-width ``"ａ"`` repeat;
+- ``extension_reason``: text with at least one visible character, else it is refused (a
+  blank or invisible reason does not unlock an extended stay);
+- amounts and quantities: integers, exact decimals (JSON numbers), or strings of ASCII
+  digits with an optional decimal point;
+- times: ISO 8601 ``YYYY-MM-DDTHH:MM[:SS[.ffffff]]`` with an optional ``Z`` / ``±HH:MM``
+  (naive is Asia/Shanghai), in the years 1900-2999.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal, localcontext
 from itertools import pairwise
 from typing import Annotated, TypeVar
 
@@ -14,16 +31,22 @@ from pydantic import AfterValidator, Field, model_validator
 
 from ..errors import FieldProblem
 from .common import (
+    MAX_AMOUNT,
+    MONEY_CONTEXT,
     CategoryField,
     CodeSystem,
+    CodeText,
     FrozenModel,
+    Identifier,
     LocalDateTime,
     Money,
     Programme,
     Quantity,
+    ReasonText,
     Route,
     SessionKind,
     Setting,
+    identity_key,
 )
 
 
@@ -35,7 +58,6 @@ class InconsistentEpisode(ValueError):
         self.problems = tuple(problems)
 
 
-NonEmptyStr = Annotated[str, Field(min_length=1, max_length=200)]
 T = TypeVar("T")
 
 
@@ -50,22 +72,22 @@ def _non_empty(items: tuple[T, ...]) -> tuple[T, ...]:
 class Institution(FrozenModel):
     """The designated hospital (定点医疗机构)."""
 
-    id: NonEmptyStr
+    id: Identifier
     tier: Annotated[int, Field(ge=1, le=3, strict=True)]
     filed_programmes: tuple[Programme, ...] = ()
-    departments: tuple[NonEmptyStr, ...] = ()
-    filed_diseases: tuple[NonEmptyStr, ...] | None = None
+    departments: tuple[Identifier, ...] = ()
+    filed_diseases: tuple[Identifier, ...] | None = None
     """Codes of the diseases the hospital filed for day care (备案病种), where recorded."""
 
 
 class Patient(FrozenModel):
-    id: NonEmptyStr
+    id: Identifier
 
 
 class Code(FrozenModel):
     """A diagnosis or procedure code; the first diagnosis of an episode is the principal."""
 
-    code: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^\S+$")]
+    code: CodeText
     system: CodeSystem
 
 
@@ -88,7 +110,7 @@ class Conversion(FrozenModel):
     """The move from day care to an ordinary ward (转普通住院)."""
 
     at: LocalDateTime
-    ward: NonEmptyStr
+    ward: Identifier
 
 
 class ClinicalPathway(FrozenModel):
@@ -101,10 +123,10 @@ class ClinicalPathway(FrozenModel):
 class Charge(FrozenModel):
     """One itemised charge (费用明细)."""
 
-    id: NonEmptyStr
+    id: Identifier
     at: LocalDateTime
     setting: Setting
-    institution_id: NonEmptyStr | None = None
+    institution_id: Identifier | None = None
     category: CategoryField
     amount: Money
     quantity: Quantity | None = None
@@ -115,20 +137,21 @@ class Charge(FrozenModel):
 class Episode(FrozenModel):
     """A day-care episode to settle."""
 
-    episode_id: NonEmptyStr
+    episode_id: Identifier
     programme: Programme
     admitted_at: LocalDateTime
     discharged_at: LocalDateTime
     institution: Institution
     patient: Patient
     consent_signed: Annotated[bool, Field(strict=True)]
-    extension_reason: NonEmptyStr | None = None
+    extension_reason: ReasonText | None = None
+    """Why the stay ran past the ordinary limit; must carry visible text."""
     diagnoses: Annotated[tuple[Code, ...], AfterValidator(_non_empty)]
     procedures: tuple[Code, ...] = ()
     sessions: tuple[Session, ...] = ()
     conversion: Conversion | None = None
     clinical_pathway: ClinicalPathway | None = None
-    agency_method_choice: NonEmptyStr | None = None
+    agency_method_choice: Identifier | None = None
     """A hospital's choice among agency methods where a policy allows one (e.g. a quota)."""
     charges: Annotated[tuple[Charge, ...], AfterValidator(_non_empty)]
 
@@ -138,6 +161,8 @@ class Episode(FrozenModel):
         if self.discharged_at < self.admitted_at:
             problems.append(FieldProblem("discharged_at", "is before admitted_at"))
         problems.extend(_duplicate_charge_ids(self.charges))
+        problems.extend(_lookalike_institutions(self))
+        problems.extend(_over_the_ceiling(self.charges))
         problems.extend(_session_problems(self))
         if self.conversion is not None and not (
             self.admitted_at <= self.conversion.at <= self.discharged_at
@@ -180,18 +205,52 @@ class Episode(FrozenModel):
 
 
 def _duplicate_charge_ids(charges: Sequence[Charge]) -> list[FieldProblem]:
+    """Ids compared in NFKC form: ``"a"`` and a full-width ``"ａ"`` are the same charge id."""
     seen: dict[str, int] = {}
     problems = []
     for index, charge in enumerate(charges):
-        if charge.id in seen:
-            problems.append(
-                FieldProblem(
-                    f"charges[{index}].id", f"{charge.id!r} repeats charges[{seen[charge.id]}].id"
-                )
-            )
-        else:
-            seen[charge.id] = index
+        key = charge.id if charge.id.isascii() else identity_key(charge.id)
+        first = seen.setdefault(key, index)
+        if first != index:
+            earlier = charges[first].id
+            message = f"{charge.id!r} repeats charges[{first}].id"
+            if earlier != charge.id:
+                message += f" ({earlier!r}) once Unicode-normalised (NFKC)"
+            problems.append(FieldProblem(f"charges[{index}].id", message))
     return problems
+
+
+def _lookalike_institutions(episode: Episode) -> list[FieldProblem]:
+    """A charge's ``institution_id`` that is the episode's institution in another Unicode
+    form would silently count as another hospital: refused."""
+    own = episode.institution.id
+    key = identity_key(own)
+    return [
+        FieldProblem(
+            f"charges[{i}].institution_id",
+            f"{charge.institution_id!r} differs from institution.id ({own!r}) only in its "
+            "Unicode form (NFKC); write it exactly as institution.id",
+        )
+        for i, charge in enumerate(episode.charges)
+        if charge.institution_id is not None
+        and charge.institution_id != own
+        and identity_key(charge.institution_id) == key
+    ]
+
+
+def _over_the_ceiling(charges: Sequence[Charge]) -> list[FieldProblem]:
+    """Every total of the settlement is money too: the charges may not sum past the ceiling."""
+    with localcontext(MONEY_CONTEXT):  # 38 digits: the sum is exact
+        total = sum((charge.amount for charge in charges), Decimal(0))
+    if total <= MAX_AMOUNT:
+        return []
+    return [
+        FieldProblem(
+            "charges",
+            f"the {len(charges)} charges sum to {total}, above the ceiling {MAX_AMOUNT} "
+            "for any amount or total",
+        )
+    ]
 
 
 def _session_problems(episode: Episode) -> list[FieldProblem]:
