@@ -1,97 +1,225 @@
 """Command line: ``daycare-settle settle EPISODE.json --policy panzhihua [--explain]``.
 
-Other commands: ``examples [DIR]`` settles every ``DIR/<policy-id>/*.json`` under the
-policy its folder names and prints one summary line each; ``policies`` lists the bundled
-policies. Bad input exits with status 2 and one message, never a traceback.
+Other commands: ``examples [DIR]`` settles every ``DIR/<policy-id>/*.json`` (except the
+``*.expected.json`` files beside them) under the policy its folder names and prints one
+summary line each; ``--check`` compares each result with its expected file byte for byte
+and ``--update`` writes the expected files. ``policies`` lists the bundled policies.
+
+Input JSON is always read as UTF-8 bytes, whatever the locale; the settlement JSON is
+written as UTF-8. Text for people (``--explain``, summaries, errors) escapes control,
+format and bidi characters (``\\x1b``, ``\\u202e``) so an episode field cannot drive a
+terminal.
+
+Exit status:
+
+- 0: done.
+- 1: ``examples``: an episode failed to settle, or under ``--check`` a result differs from
+  its expected file or has none.
+- 2: bad input or usage: unreadable or invalid episode, unknown policy, wrong arguments.
+  One message on standard error, never a traceback.
+- 74 (``EX_IOERR``): the output could not be written: standard output closed, full, or a
+  broken pipe.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
+import os
 import sys
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple, NoReturn
 
 from .engine import settle
-from .errors import DaycareSettleError
-from .models import Settlement
+from .errors import DaycareSettleError, FieldProblem, InvalidEpisode
+from .files import EPISODE_FILE_LIMIT, UnreadableFile, read_bounded
+from .models import Citation, Settlement
 from .policy import policy_ids, versions
 
+EXIT_OK = 0
+EXIT_FAILURES = 1
 EXIT_INPUT = 2
+EXIT_OUTPUT = 74
+EXPECTED_SUFFIX = ".expected.json"
+"""Beside ``DIR/<policy>/<name>.json``: ``<name>.expected.json``, its canonical result."""
+STDIN_NAME = "<stdin>"
+DIFF_LINES = 16
+"""The most unified-diff lines ``examples --check`` prints for one mismatch."""
+
+
+class _UsageError(Exception):
+    """Wrong arguments: ``str()`` is the whole message (argparse's ``prog: error: …``)."""
+
+
+class _InputError(Exception):
+    """An input file the library refused: ``str()`` is ``name: [code] message``."""
+
+
+class _ParserExit(Exception):
+    """argparse finished early (``--help``) with this status."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class _OutputError(Exception):
+    """Standard output could not be written; ``str()`` says why."""
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage and calling ``sys.exit``."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(f"{self.prog}: error: {message}")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            raise _UsageError(message.strip())
+        raise _ParserExit(status)
+
+    def print_help(self, file: object = None) -> None:
+        _write(self.format_help())
+
+    def print_usage(self, file: object = None) -> None:
+        _write(self.format_usage())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
     try:
-        if args.command == "settle":
-            return _settle(args.episodes, args.policy, explain=args.explain)
-        if args.command == "examples":
-            return _examples(Path(args.directory))
-        return _policies()
-    except DaycareSettleError as exc:
-        print(f"daycare-settle: error: {exc}", file=sys.stderr)
+        status = _run(argv)
+        _flush()
+    except _ParserExit as exc:
+        return exc.status
+    except _UsageError as exc:
+        _error(str(exc))
         return EXIT_INPUT
+    except (_InputError, DaycareSettleError) as exc:
+        _error(f"daycare-settle: error: {exc}")
+        return EXIT_INPUT
+    except _OutputError as exc:
+        _silence_stdout()
+        _error(f"daycare-settle: error: cannot write the output: {exc}")
+        return EXIT_OUTPUT
+    except KeyboardInterrupt:
+        _error("daycare-settle: interrupted")
+        return 130
+    return status
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "settle":
+        return _settle(args.episodes, args.policy, explain=args.explain)
+    if args.command == "examples":
+        return _examples(Path(args.directory), check=args.check, update=args.update)
+    return _policies()
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="daycare-settle", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = _ArgumentParser(prog="daycare-settle", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     one = commands.add_parser("settle", help="settle episode JSON files; print the settlement JSON")
     one.add_argument(
         "episodes", nargs="+", metavar="EPISODE.json", help="episode file ('-' for stdin)"
     )
     one.add_argument("--policy", required=True, help="bundled policy id or a rule-file path")
     one.add_argument("--explain", action="store_true", help="print the decisions as readable text")
-    many = commands.add_parser("examples", help="settle every DIR/<policy-id>/*.json and summarise")
-    many.add_argument("directory", nargs="?", default="examples")
+    many = commands.add_parser(
+        "examples", help="settle every DIR/<policy-id>/*.json and summarise (or check)"
+    )
+    many.add_argument("directory", nargs="?", default="examples", metavar="DIR")
+    mode = many.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--check",
+        action="store_true",
+        help=f"compare each result with its <name>{EXPECTED_SUFFIX}, byte for byte",
+    )
+    mode.add_argument(
+        "--update", action="store_true", help=f"write each result to its <name>{EXPECTED_SUFFIX}"
+    )
     commands.add_parser("policies", help="list the bundled policies")
     return parser
 
 
-def _read(name: str) -> str:
-    if name == "-":
-        return sys.stdin.read()
-    try:
-        return Path(name).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DaycareSettleError(f"cannot read {name}: {exc}") from None
+# --- commands ---------------------------------------------------------------------------
 
 
 def _settle(names: Sequence[str], policy: str, *, explain: bool) -> int:
+    if list(names).count("-") > 1:
+        raise _UsageError("daycare-settle settle: error: '-' (standard input) can be read once")
     results = []
     for name in names:
+        shown = STDIN_NAME if name == "-" else name
         try:
-            results.append(settle(_read(name), policy=policy))
+            data = _read_stdin() if name == "-" else _read_file(Path(name))
+            results.append(settle(_decode(data), policy=policy))
         except DaycareSettleError as exc:
-            raise DaycareSettleError(f"{name}: {exc}") from None
+            raise _InputError(f"{shown}: {exc}") from None
     if explain:
-        print("\n\n".join(explain_text(result) for result in results))
+        _write("\n\n".join(explain_text(result) for result in results) + "\n")
     elif len(results) == 1:
-        print(results[0].to_json())
+        _write_data(canonical_json(results[0]))
     else:
-        print(
-            json.dumps([r.model_dump(mode="json") for r in results], ensure_ascii=False, indent=2)
+        dumped = [r.model_dump(mode="json") for r in results]
+        _write_data((json.dumps(dumped, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    return EXIT_OK
+
+
+class _Outcome(NamedTuple):
+    """One example: ``settled``/``rejected``/``failed``, the comparison under ``--check``
+    (``match``/``mismatch``/``no expected result``) and the text of its line."""
+
+    status: str
+    comparison: str | None
+    text: str
+
+
+def _examples(directory: Path, *, check: bool, update: bool) -> int:
+    episodes = sorted(
+        path for path in directory.glob("*/*.json") if not path.name.endswith(EXPECTED_SUFFIX)
+    )
+    if not episodes:
+        raise _UsageError(
+            f"daycare-settle examples: error: no example episodes under {directory}/<policy-id>/"
         )
-    return 0
+    tally = {"settled": 0, "rejected": 0, "failed": 0}
+    compared = {"match": 0, "mismatch": 0, "no expected result": 0}
+    for path in episodes:
+        outcome = _example(path, check=check, update=update)
+        tally[outcome.status] += 1
+        if outcome.comparison is not None:
+            compared[outcome.comparison] += 1
+        _write(f"{_printable(str(path))}: {outcome.text}\n")
+    if check or update:
+        tally["failed"] += _orphans(directory, remove=update)
+    line = ", ".join(f"{n} {what}" for what, n in tally.items())
+    if check:
+        line += "; " + ", ".join(f"{n} {what}" for what, n in compared.items())
+    _write(line + "\n")
+    failing = tally["failed"] + compared["mismatch"] + compared["no expected result"]
+    return EXIT_FAILURES if failing else EXIT_OK
 
 
-def _examples(directory: Path) -> int:
-    files = sorted(directory.glob("*/*.json"))
-    if not files:
-        raise DaycareSettleError(f"no example episodes found under {directory}/<policy-id>/")
-    failures = 0
-    for path in files:
-        try:
-            result = settle(path.read_text(encoding="utf-8"), policy=path.parent.name)
-        except DaycareSettleError as exc:
-            failures += 1
-            print(f"{path}: ERROR {exc}")
-            continue
-        print(f"{path}: {summary(result)}")
-    print(f"{len(files) - failures} settled, {failures} failed")
-    return 1 if failures else 0
+def _example(path: Path, *, check: bool, update: bool) -> _Outcome:
+    try:
+        result = settle(_decode(_read_file(path)), policy=path.parent.name)
+    except DaycareSettleError as exc:
+        return _Outcome("failed", None, f"FAILED {_printable(str(exc))}")
+    expected = expected_path(path)
+    if check:
+        comparison, detail = _compare(expected, canonical_json(result))
+        if comparison is None:
+            return _Outcome("failed", None, f"FAILED {detail}")
+        shown = "MISMATCH" if comparison == "mismatch" else comparison
+        return _Outcome(result.status, comparison, shown + detail)
+    if update:
+        done, written = _update(expected, canonical_json(result))
+        return _Outcome(result.status, None, done) if written else _Outcome("failed", None, done)
+    return _Outcome(result.status, None, summary(result))
 
 
 def _policies() -> int:
@@ -99,19 +227,232 @@ def _policies() -> int:
         for version in versions(policy_id):
             header = version.rules.policy
             programmes = ", ".join(p.value for p in version.rules.programmes)
-            print(f"{policy_id}\t{header.document}\t{version.window_text()}\t{programmes}")
-    return 0
+            _write(f"{policy_id}\t{header.document}\t{version.window_text()}\t{programmes}\n")
+    return EXIT_OK
+
+
+# --- expected results -------------------------------------------------------------------
+
+
+def canonical_json(result: Settlement) -> bytes:
+    """What ``daycare-settle settle`` prints for one episode: ``to_json()``, a newline, UTF-8."""
+    return (result.to_json() + "\n").encode("utf-8")
+
+
+def expected_path(episode: Path) -> Path:
+    """``DIR/<policy>/<name>.json`` → ``DIR/<policy>/<name>.expected.json``."""
+    return episode.with_name(episode.name.removesuffix(".json") + EXPECTED_SUFFIX)
+
+
+def _compare(expected: Path, actual: bytes) -> tuple[str | None, str]:
+    """(``match`` / ``mismatch`` / ``no expected result``, detail), or (None, why not)."""
+    if not os.path.lexists(expected):
+        return "no expected result", f" ({_printable(str(expected))})"
+    try:
+        wanted = read_bounded(expected, limit=EPISODE_FILE_LIMIT)
+    except UnreadableFile as exc:
+        return None, f"cannot read {_printable(str(expected))}: {_printable(str(exc))}"
+    if wanted == actual:
+        return "match", ""
+    diff = list(
+        difflib.unified_diff(
+            wanted.decode("utf-8", "replace").splitlines(),
+            actual.decode("utf-8").splitlines(),
+            fromfile=str(expected),
+            tofile="settled now",
+            n=1,
+            lineterm="",
+        )
+    )
+    if not diff:  # the bytes differ but not the lines: line endings or the last newline
+        diff = ["(the files differ only in line endings or the final newline)"]
+    shown = diff[:DIFF_LINES]
+    if len(diff) > DIFF_LINES:
+        shown.append(f"... {len(diff) - DIFF_LINES} more diff lines")
+    return "mismatch", "".join(f"\n    {_printable(line)}" for line in shown)
+
+
+def _update(expected: Path, actual: bytes) -> tuple[str, bool]:
+    """Write ``actual`` to ``expected`` unless it holds it already: (what was done, done)."""
+    where = _printable(str(expected))
+    try:
+        if read_bounded(expected, limit=EPISODE_FILE_LIMIT) == actual:
+            return f"unchanged {where}", True
+    except UnreadableFile:
+        pass  # absent, or not a regular file: the write below says if it cannot replace it
+    temporary = expected.with_name(f".{expected.name}.tmp")
+    try:
+        temporary.write_bytes(actual)
+        os.replace(temporary, expected)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        return f"FAILED cannot write {where}: {exc.strerror or exc}", False
+    return f"wrote {where}", True
+
+
+def _orphans(directory: Path, *, remove: bool) -> int:
+    """Report (or with ``remove``, delete) expected files with no episode beside them;
+    the number that remain."""
+    remaining = 0
+    for path in sorted(directory.glob(f"*/*{EXPECTED_SUFFIX}")):
+        episode = path.with_name(path.name.removesuffix(EXPECTED_SUFFIX) + ".json")
+        if os.path.lexists(episode):
+            continue
+        text = "FAILED an expected result without an episode"
+        if remove:
+            try:
+                path.unlink()
+            except OSError as exc:
+                text += f"; cannot remove it: {exc.strerror or exc}"
+            else:
+                text = "removed (an expected result without an episode)"
+        remaining += text.startswith("FAILED")
+        _write(f"{_printable(str(path))}: {text}\n")
+    return remaining
+
+
+# --- input ------------------------------------------------------------------------------
+
+
+def _read_file(path: Path) -> bytes:
+    try:
+        return read_bounded(path, limit=EPISODE_FILE_LIMIT)
+    except UnreadableFile as exc:
+        raise InvalidEpisode([FieldProblem("", f"cannot read the file: {exc}")]) from None
+
+
+def _read_stdin() -> bytes:
+    stream = sys.stdin
+    source = getattr(stream, "buffer", None)
+    if source is None:
+        raise InvalidEpisode([FieldProblem("", "cannot read standard input: it is closed")])
+    try:
+        data: bytes = source.read(EPISODE_FILE_LIMIT + 1)
+    except (OSError, ValueError) as exc:
+        why = getattr(exc, "strerror", None) or str(exc)
+        raise InvalidEpisode([FieldProblem("", f"cannot read standard input: {why}")]) from None
+    if len(data) > EPISODE_FILE_LIMIT:
+        raise InvalidEpisode(
+            [FieldProblem("", f"standard input is larger than {EPISODE_FILE_LIMIT} bytes")]
+        )
+    return data
+
+
+def _decode(data: bytes) -> str:
+    """Episode JSON is UTF-8, whatever the locale says."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problem = f"not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start}"
+        raise InvalidEpisode([FieldProblem("", problem)]) from None
+
+
+# --- output -----------------------------------------------------------------------------
+
+
+def _write(text: str) -> None:
+    """Text for people, in the stream's encoding; what it cannot encode is escaped."""
+    stream = sys.stdout
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    _write_data(text.encode(encoding, "backslashreplace"))
+
+
+def _write_data(data: bytes) -> None:
+    stream = sys.stdout
+    if stream is None:
+        raise _OutputError("standard output is closed")
+    try:
+        stream.flush()
+        rest = memoryview(data)
+        while rest:  # a write to a pipe can return short of all the bytes, without an error
+            written = stream.buffer.write(rest)
+            if not written:
+                raise _OutputError("nothing could be written")
+            rest = rest[written:]
+    except BrokenPipeError:
+        raise _OutputError("broken pipe") from None
+    except (OSError, ValueError) as exc:
+        raise _OutputError(getattr(exc, "strerror", None) or str(exc)) from None
+
+
+def _flush() -> None:
+    stream = sys.stdout
+    if stream is None:
+        return
+    try:
+        stream.flush()
+    except BrokenPipeError:
+        raise _OutputError("broken pipe") from None
+    except (OSError, ValueError) as exc:
+        raise _OutputError(getattr(exc, "strerror", None) or str(exc)) from None
+
+
+def _silence_stdout() -> None:
+    """After an output error, point standard output at the null device so the interpreter's
+    flush at exit cannot fail again with a traceback (the recipe in Python's ``signal``
+    docs, "Note on SIGPIPE")."""
+    stream = sys.stdout
+    if stream is None:
+        return
+    try:
+        descriptor = stream.fileno()
+    except (OSError, ValueError):
+        return  # not a real file (a test's capture): nothing will flush it at exit
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, descriptor)
+    os.close(devnull)
+
+
+def _error(message: str) -> None:
+    """One line on standard error; silently nothing if standard error is closed."""
+    stream = sys.stderr
+    if stream is None:
+        return
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    line = _printable(message) + "\n"
+    try:
+        stream.write(line.encode(encoding, "backslashreplace").decode(encoding))
+        stream.flush()
+    except (OSError, ValueError):
+        pass
+
+
+_ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+"""Control, format (bidi, zero-width), surrogate, private-use, unassigned, line and paragraph
+separators: escaped in text written for people."""
+
+
+def _printable(text: str) -> str:
+    """``text`` with control, format and bidi characters written as ``\\x1b``/``\\u202e``."""
+    if text.isascii() and text.isprintable():
+        return text
+    out = []
+    for char in text:
+        if unicodedata.category(char) in _ESCAPED_CATEGORIES:
+            number = ord(char)
+            if number < 0x100:
+                out.append(f"\\x{number:02x}")
+            elif number < 0x10000:
+                out.append(f"\\u{number:04x}")
+            else:
+                out.append(f"\\U{number:08x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+# --- text for people --------------------------------------------------------------------
 
 
 def summary(result: Settlement) -> str:
     """One line: status, how settled, method, totals."""
     if result.status == "rejected":
         codes = ", ".join(reason.code for reason in result.rejection_reasons)
-        return f"rejected ({codes}); disallowed {result.totals.disallowed}"
+        return _printable(f"rejected ({codes}); disallowed {result.totals.disallowed}")
     payment = result.payment
     method = payment.agency if payment is not None else "-"
     totals = result.totals
-    return (
+    return _printable(
         f"settled as {result.settled_as} ({result.programme.value}, agency {method}, "
         f"time {result.time_limit.status.value}); included {totals.included}, "
         f"not merged {totals.not_merged}, disallowed {totals.disallowed} of {totals.input}"
@@ -119,7 +460,9 @@ def summary(result: Settlement) -> str:
 
 
 def explain_text(result: Settlement) -> str:
-    """The trace and lines as text an auditor can read."""
+    """The trace and lines as text an auditor can read; every decision, rejection, line
+    and flag shows its clause (or ``[no citation]``). Control and bidi characters from
+    the episode are escaped."""
     out = [
         f"Episode {result.episode_id} under {result.policy.id} {result.policy.document} "
         f"(version {result.policy.version}, sha256 {result.policy.sha256[:12]})",
@@ -128,25 +471,33 @@ def explain_text(result: Settlement) -> str:
         "Decisions:",
     ]
     for number, item in enumerate(result.trace, start=1):
-        where = f" [{item.citation.document} {item.citation.clause}]" if item.citation else ""
+        where = _where(item.citation, document=True)
         out.append(f"{number:3d}. {item.step} / {item.rule}: {item.outcome}{where}")
         out.extend(f"       read {p.name} = {p.value} ({p.provenance})" for p in item.parameters)
     for reason in result.rejection_reasons:
-        where = f" [{reason.citation.clause}]" if reason.citation else ""
-        out.append(f"  REJECTED {reason.code}: {reason.message}{where}")
+        out.append(f"  REJECTED {reason.code}: {reason.message}{_where(reason.citation)}")
     out.append("")
     out.append("Charges:")
     for line in result.lines:
-        where = f" [{line.citation.clause}]" if line.citation else ""
         out.append(
             f"  {line.charge_id}: {line.disposition.value} {line.allowed_amount} of "
-            f"{line.amount} ({line.reason}){where}"
+            f"{line.amount} ({line.reason}){_where(line.citation)}"
         )
     if result.flags:
         out.append("")
         out.append("Flags:")
-        out.extend(f"  {f.severity} {f.code}: {f.message}" for f in result.flags)
-    return "\n".join(out)
+        out.extend(
+            f"  {f.severity} {f.code}: {f.message}{_where(f.citation)}" for f in result.flags
+        )
+    return "\n".join(_printable(line) for line in out)
+
+
+def _where(citation: Citation | None, *, document: bool = False) -> str:
+    if citation is None:
+        return " [no citation]"
+    if document:
+        return f" [{citation.document} {citation.clause}]"
+    return f" [{citation.clause}]"
 
 
 if __name__ == "__main__":  # pragma: no cover
