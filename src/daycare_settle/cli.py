@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import batch
 from .engine import settle
 from .errors import DaycareSettleError
 from .models import Settlement
@@ -27,6 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "settle":
             return _settle(args.episodes, args.policy, explain=args.explain)
+        if args.command == "batch":
+            return batch.command(args)
         if args.command == "examples":
             return _examples(Path(args.directory))
         return _policies()
@@ -47,6 +50,16 @@ def _parser() -> argparse.ArgumentParser:
     many = commands.add_parser("examples", help="settle every DIR/<policy-id>/*.json and summarise")
     many.add_argument("directory", nargs="?", default="examples")
     commands.add_parser("policies", help="list the bundled policies")
+    batch_ = commands.add_parser("batch", help="settle a JSON-lines file on every core, in order")
+    batch_.add_argument(
+        "source", metavar="EPISODES.jsonl", help="one episode per line ('-': stdin)"
+    )
+    batch_.add_argument("--policy", required=True, help="bundled policy id or a rule-file path")
+    batch_.add_argument("--out", default="-", help="results, one per line ('-': stdout, default)")
+    batch_.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
+    batch_.add_argument("--fail-fast", action="store_true", help="stop at the first error line")
+    batch_.add_argument("--summary", dest="summary_file", help="also write the summary as JSON")
+    batch_.add_argument("--scheduler", help="a Dask scheduler address (tcp://HOST:PORT)")
     return parser
 
 
