@@ -171,8 +171,13 @@ def _chunks(
 
 def mp_context() -> multiprocessing.context.BaseContext:
     """forkserver where the platform has it, else spawn (never fork: see the module doc)."""
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    return multiprocessing.get_context(method)
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    # The server imports the library once (pydantic builds the models: most of a second);
+    # every worker forks from it with the import done.
+    context.set_forkserver_preload([__name__])
+    return context
 
 
 def settle_many(
