@@ -362,6 +362,8 @@ class _LineReader:
 
 def command(args: argparse.Namespace) -> int:
     """``daycare-settle batch``: the parsed arguments of the command line."""
+    if args.workers is not None and args.workers < 1:
+        raise DaycareSettleError(f"--workers must be at least 1, not {args.workers}")
     return run(
         args.source,
         args.policy,

@@ -133,9 +133,11 @@ def test_unknown_policy_or_missing_file_exits_2(
     source = write(tmp_path, lines)
     assert main(["batch", str(source), "--policy", "atlantis", "--out", str(tmp_path / "o")]) == 2
     assert main(["batch", str(tmp_path / "nope.jsonl"), "--policy", "panzhihua"]) == 2
+    assert main(["batch", str(source), "--policy", "panzhihua", "--workers", "0"]) == 2
     err = capsys.readouterr().err
     assert "no policy with id 'atlantis'" in err
     assert "cannot read" in err
+    assert "--workers must be at least 1, not 0" in err
     assert "Traceback" not in err
 
 
