@@ -38,9 +38,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from daycare_settle import load_policy, settle
+from daycare_settle import load_policy, parse_episode, settle
 from daycare_settle.batch import settle_many
-from daycare_settle.policy import rules_root
+from daycare_settle.engine.settle import settle_episode
+from daycare_settle.policy import resolve_policy, rules_root
 
 POLICY = "panzhihua"
 ADMITTED = dt.datetime(2025, 3, 10, 8, 0)  # noqa: DTZ001 - naive: read as Asia/Shanghai
@@ -194,6 +195,27 @@ def floor_and_core(sizes: Sizes) -> tuple[float, float, float]:
     return floor_dict, core, e2e
 
 
+def breakdown(sizes: Sizes, floor: float) -> None:
+    """Where a 20-charge settlement's time goes, stage by stage (the stages ``settle`` runs)."""
+    data = episode(20)
+    text = json.dumps(data)
+    parsed = parse_episode(data)
+    day = ADMITTED.date()
+    policy = resolve_policy(POLICY, on=day)
+    result = settle_episode(parsed, policy)
+    stages: list[tuple[str, Callable[[], object]]] = [
+        ("parse a dict", lambda: parse_episode(data)),
+        ("parse JSON text", lambda: parse_episode(text)),
+        ("resolve_policy", lambda: resolve_policy(POLICY, on=day)),
+        ("decide (settle_episode)", lambda: settle_episode(parsed, policy)),
+        ("serialise (to_json)", lambda: result.to_json(indent=None)),
+    ]
+    print("where the time goes, 20 charges")
+    for name, run in stages:
+        seconds = per_call(run, sizes.loops, sizes.repeats)
+        print(f"  {name:<24} {us(seconds):>10}  {seconds / floor:5.1f}× floor")
+
+
 def per_charge(sizes: Sizes) -> None:
     print("cost per charge, end to end")
     base = None
@@ -310,7 +332,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_policy(POLICY)  # the rule files are read and compiled once, outside the timings
     settle(episode(20), policy=POLICY)
     print(f"Python {sys.version.split()[0]}; {'quick' if args.quick else 'full'} run")
-    floor_and_core(sizes)
+    floor, _, _ = floor_and_core(sizes)
+    breakdown(sizes, floor)
     per_charge(sizes)
     latency(sizes)
     memory(sizes)

@@ -12,6 +12,7 @@ def test_quick_run_prints_every_figure(capsys: pytest.CaptureFixture[str]) -> No
     out = capsys.readouterr().out
     for figure in (
         "floor, dict",
+        "where the time goes",
         "floor, JSON",
         "core",
         "end to end",
