@@ -58,6 +58,7 @@ Status = Literal["settled", "rejected", "error"]
 RawRecord = tuple[int, str, str, str, str, str, str | None]
 
 DEFAULT_CHUNK = 32
+EXIT_INTERRUPTED = 130  # as a shell reports SIGINT
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,49 +388,72 @@ def run(
     chunk_size: int = DEFAULT_CHUNK,
 ) -> int:
     """The ``batch`` command: 0 when every line settled or was rejected, 1 when some line
-    was an error record (with ``--fail-fast``, after the first), library errors raise."""
+    was an error record (with ``--fail-fast``, after the first), 130 when interrupted;
+    library errors (unknown policy, unreadable file) raise."""
+    if scheduler is not None and source == "-":
+        raise DaycareSettleError("--scheduler: the workers read the input file, give a path")
     summary = BatchSummary()
     handle: IO[bytes] = sys.stdin.buffer if source == "-" else _open_input(source)
     reader = _LineReader(handle)
-    total = None if source == "-" else os.fstat(handle.fileno()).st_size
+    # the share read and the ETA come from the local read position (none on a cluster)
+    total = None if source == "-" or scheduler else os.fstat(handle.fileno()).st_size
     progress = Progress(sys.stderr, total, lambda: reader.read)
-    sink: IO[str] = sys.stdout if out == "-" else _open_output(out)
     try:
-        if scheduler is not None:
-            from .dask import settle_files  # noqa: PLC0415 - the optional extra, only when asked
-
-            if source == "-":
-                raise DaycareSettleError("--scheduler reads files on the workers: give a path")
-            records = settle_files([source], policy, scheduler=scheduler)
-        else:
-            records = settle_many(reader, policy, workers=workers, chunk_size=chunk_size)
+        sink: IO[str] = sys.stdout if out == "-" else _open_output(out)
         try:
-            for record in records:
-                sink.write(record.to_json())
-                sink.write("\n")
-                summary.add(record)
-                progress.update(summary.episodes)
-                if fail_fast and record.status == "error":
-                    break
+            if scheduler is not None:
+                from .dask import settle_files  # noqa: PLC0415 - the optional extra
+
+                records = settle_files([source], policy, scheduler=scheduler)
+            else:
+                records = settle_many(reader, policy, workers=workers, chunk_size=chunk_size)
+            interrupted = _write(records, sink, summary, progress, fail_fast=fail_fast)
         finally:
-            close = getattr(records, "close", None)
-            if close is not None:
-                close()
+            progress.close()
+            summary.finished = time.perf_counter()
+            if sink is sys.stdout:
+                sink.flush()
+            else:
+                sink.close()
     finally:
-        progress.close()
-        summary.finished = time.perf_counter()
-        if sink is not sys.stdout:
-            sink.close()
-        else:
-            sink.flush()
         if handle is not sys.stdin.buffer:
             handle.close()
-    print(f"daycare-settle batch: {summary.text()}", file=sys.stderr)
+    stopped = "interrupted after " if interrupted else ""
+    print(f"daycare-settle batch: {stopped}{summary.text()}", file=sys.stderr)
     if summary_file is not None:
         Path(summary_file).write_text(
             json.dumps(summary.to_dict(), indent=2) + "\n", encoding="utf-8"
         )
+    if interrupted:
+        return EXIT_INTERRUPTED
     return 1 if summary.error else 0
+
+
+def _write(
+    records: Iterator[BatchRecord],
+    sink: IO[str],
+    summary: BatchSummary,
+    progress: Progress,
+    *,
+    fail_fast: bool,
+) -> bool:
+    """Write the records as they come; ``True`` when interrupted (Ctrl-C): the workers are
+    stopped and what was written stays."""
+    try:
+        for record in records:
+            sink.write(record.to_json())
+            sink.write("\n")
+            summary.add(record)
+            progress.update(summary.episodes)
+            if fail_fast and record.status == "error":
+                break
+    except KeyboardInterrupt:
+        return True
+    finally:
+        close = getattr(records, "close", None)
+        if close is not None:
+            close()
+    return False
 
 
 def _open_input(name: str) -> IO[bytes]:

@@ -153,3 +153,29 @@ def test_progress_bar_shows_rate_and_eta_on_a_terminal() -> None:
     quiet = io.StringIO()
     Progress(quiet, 1000, lambda: 250).update(50, force=True)  # StringIO is not a tty
     assert quiet.getvalue() == ""
+
+
+def test_interrupt_keeps_what_was_written_and_exits_130(
+    tmp_path: Path,
+    lines: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    real = settle_many
+
+    def interrupted(*args: object, **kwargs: object) -> Iterator[object]:
+        records = real(*args, **kwargs)  # type: ignore[arg-type]
+        yield next(records)
+        records.close()  # type: ignore[attr-defined]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("daycare_settle.batch.settle_many", interrupted)
+    source, out = write(tmp_path, lines), tmp_path / "out.jsonl"
+    assert main(["batch", str(source), "--policy", "panzhihua", "--out", str(out)]) == 130
+    assert out.read_text(encoding="utf-8").splitlines() == expected(lines)[:1]
+    assert "interrupted after 1 episodes" in capsys.readouterr().err
+
+
+def test_scheduler_needs_a_file_the_workers_can_read(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["batch", "-", "--policy", "panzhihua", "--scheduler", "tcp://127.0.0.1:1"]) == 2
+    assert "give a path" in capsys.readouterr().err

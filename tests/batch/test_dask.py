@@ -12,6 +12,7 @@ import dask.bag as db
 import pytest
 from distributed import Client, LocalCluster
 
+import daycare_settle
 from daycare_settle import PolicyLoadError
 from daycare_settle.batch import settle_many
 from daycare_settle.cli import main
@@ -26,12 +27,13 @@ from daycare_settle.dask import (
 from tests.batch.conftest import mixed_lines
 from tests.builders import episode
 
-SRC = str(Path(__file__).resolve().parents[2] / "src")
+# The workers import the package from where this process did (the worktree's src/ or the
+# installed copy), whatever the cluster's own path.
+SRC = str(Path(daycare_settle.__file__).resolve().parents[1])
 
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Client]:
-    # The workers import this worktree's package, as the test process does.
     path = os.environ.get("PYTHONPATH", "")
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, path) if p)
     try:
