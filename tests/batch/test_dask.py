@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import dask
 import dask.bag as db
 import pytest
 from distributed import Client, LocalCluster
@@ -30,6 +31,14 @@ from tests.builders import episode
 # The workers import the package from where this process did (the worktree's src/ or the
 # installed copy), whatever the cluster's own path.
 SRC = str(Path(daycare_settle.__file__).resolve().parents[1])
+
+
+def test_without_a_cluster_the_local_scheduler_settles_in_order() -> None:
+    # First in the module: the cluster fixture (and its default client) does not exist yet.
+    lines = mixed_lines()
+    with dask.config.set(scheduler="synchronous"):
+        records = list(settle_bag(db.from_sequence(lines, npartitions=3), "panzhihua"))
+    assert [r.to_json() for r in records] == single_process(lines)
 
 
 @pytest.fixture(scope="module")
