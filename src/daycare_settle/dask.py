@@ -91,6 +91,14 @@ def results_bag(bag: db.Bag, policy: str | Path | Policy) -> db.Bag:
     return settled
 
 
+def output_lines(part: PartitionResult) -> list[str]:
+    """A settled partition's output lines (without newlines), for workers that write their
+    own results: ``results_bag(bag, policy).map(output_lines).flatten().to_textfiles(...)``.
+    An error record's ``line`` is then its line within the partition."""
+    _, raws = part
+    return [BatchRecord.from_raw(raw).to_json() for raw in raws]
+
+
 def settle_bag(
     bag: db.Bag,
     policy: str | Path | Policy,

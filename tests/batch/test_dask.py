@@ -19,6 +19,7 @@ from daycare_settle.batch import settle_many
 from daycare_settle.cli import main
 from daycare_settle.dask import (
     _worker_policy,
+    output_lines,
     policy_fingerprint,
     results_bag,
     settle_bag,
@@ -110,3 +111,17 @@ def test_a_worker_with_other_rule_files_refuses() -> None:
     with pytest.raises(PolicyLoadError, match="differ from the client's"):
         settle_partition(mixed_lines()[:1], "panzhihua", "0" * 64)
     assert policy_fingerprint("panzhihua") != policy_fingerprint("jining")
+
+
+def test_workers_can_write_their_own_results(client: Client, tmp_path: Path) -> None:
+    lines = mixed_lines()
+    bag = db.from_sequence(lines[:6], npartitions=2)
+    results_bag(bag, "panzhihua").map(output_lines).flatten().to_textfiles(
+        str(tmp_path / "part-*.jsonl"), encoding="utf-8", last_endline=True
+    )
+    written = [
+        line
+        for part in sorted(tmp_path.glob("part-*.jsonl"))
+        for line in part.read_text(encoding="utf-8").splitlines()
+    ]
+    assert written == single_process(lines[:6])
