@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple, NoReturn
 
+from . import batch
 from .engine import settle
 from .errors import DaycareSettleError, FieldProblem, InvalidEpisode
 from .files import EPISODE_FILE_LIMIT, UnreadableFile, read_bounded
@@ -114,6 +115,8 @@ def _run(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "settle":
         return _settle(args.episodes, args.policy, explain=args.explain)
+    if args.command == "batch":
+        return batch.command(args)
     if args.command == "examples":
         return _examples(Path(args.directory), check=args.check, update=args.update)
     return _policies()
@@ -142,6 +145,16 @@ def _parser() -> argparse.ArgumentParser:
         "--update", action="store_true", help=f"write each result to its <name>{EXPECTED_SUFFIX}"
     )
     commands.add_parser("policies", help="list the bundled policies")
+    batch_ = commands.add_parser("batch", help="settle a JSON-lines file on every core, in order")
+    batch_.add_argument(
+        "source", metavar="EPISODES.jsonl", help="one episode per line ('-': stdin)"
+    )
+    batch_.add_argument("--policy", required=True, help="bundled policy id or a rule-file path")
+    batch_.add_argument("--out", default="-", help="results, one per line ('-': stdout, default)")
+    batch_.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
+    batch_.add_argument("--fail-fast", action="store_true", help="stop at the first error line")
+    batch_.add_argument("--summary", dest="summary_file", help="also write the summary as JSON")
+    batch_.add_argument("--scheduler", help="a Dask scheduler address (tcp://HOST:PORT)")
     return parser
 
 

@@ -1,0 +1,347 @@
+"""The targets of issue 10, measured side by side on this machine (never a timed test).
+
+``PYTHONPATH=src python3 benchmarks/bench_targets.py`` (a few minutes; ``--quick`` for a
+smoke run of seconds). It prints:
+
+- the **floor**: a plain pydantic v2 model of the episode's shape (below, no custom
+  validators) validating the same dict and the same JSON text;
+- **core**: ``settle(dict, policy=...)`` → ``Settlement``; **end to end**: JSON text in →
+  canonical JSON text out; their ratios to the floor against the targets (core ≤ 2×,
+  end to end ≤ 3.5×);
+- cost per charge at 20, 200, 2 000 and 20 000 charges (target: ≤ 1.3× the 20-charge one);
+- latency p50 / p99 of single 20-charge episodes, end to end;
+- peak traced memory settling one 100 000-charge episode (tracemalloc; target < 1 KB per
+  charge);
+- a 20 000-entry procedure catalogue against the starter catalogue (target: within 10 %);
+- batch rate on 1 and 2 workers (target: 2 workers ≥ 1.8× one).
+
+Times are the best of a few repeats of a loop (other load on a shared machine only ever
+slows a run down); the figures are recorded in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from daycare_settle import load_policy, parse_episode, settle
+from daycare_settle.batch import settle_many
+from daycare_settle.engine.settle import settle_episode
+from daycare_settle.policy import resolve_policy, rules_root
+
+POLICY = "panzhihua"
+ADMITTED = dt.datetime(2025, 3, 10, 8, 0)  # noqa: DTZ001 - naive: read as Asia/Shanghai
+CATEGORIES = ("examination", "surgery", "lab_test", "western_drug", "medical_material")
+
+
+# --- the floor: the episode's shape as plain pydantic, no custom validators ---------------
+
+
+class FloorInstitution(BaseModel):
+    id: str
+    tier: int
+    filed_programmes: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()
+    filed_diseases: tuple[str, ...] | None = None
+
+
+class FloorPatient(BaseModel):
+    id: str
+
+
+class FloorCode(BaseModel):
+    code: str
+    system: Literal["ICD-10", "TCD", "ICD-9-CM-3"]
+
+
+class FloorCharge(BaseModel):
+    id: str
+    at: dt.datetime
+    setting: Literal["day_care", "outpatient", "post_discharge", "inpatient"]
+    institution_id: str | None = None
+    category: str
+    amount: Decimal
+    quantity: Decimal | None = None
+    related: bool = False
+    route: str | None = None
+
+
+class FloorEpisode(BaseModel):
+    episode_id: str
+    programme: Literal["day_surgery", "day_chemo", "tcm_day_care"]
+    admitted_at: dt.datetime
+    discharged_at: dt.datetime
+    institution: FloorInstitution
+    patient: FloorPatient
+    consent_signed: bool
+    extension_reason: str | None = None
+    diagnoses: tuple[FloorCode, ...]
+    procedures: tuple[FloorCode, ...] = ()
+    charges: tuple[FloorCharge, ...]
+
+
+# --- inputs -------------------------------------------------------------------------------
+
+
+def episode(charges: int, number: int = 0) -> dict[str, Any]:
+    """A Panzhihua day-surgery episode as a hospital sends it: ``charges`` charges, most in
+    the stay, some outpatient before admission (merged or not) and after discharge."""
+    items = []
+    for k in range(charges):
+        where = k % 10
+        if where < 7:
+            setting, at = "day_care", ADMITTED + dt.timedelta(hours=1 + (k % 18))
+        elif where < 9:
+            setting, at = "outpatient", ADMITTED - dt.timedelta(days=1 + k % 5)
+        else:
+            setting, at = "post_discharge", ADMITTED + dt.timedelta(days=2 + k % 5)
+        items.append(
+            {
+                "id": f"c{k}",
+                "at": at.isoformat(),
+                "setting": setting,
+                "category": CATEGORIES[k % len(CATEGORIES)],
+                "amount": f"{10 + k % 900}.{k % 100:02d}",
+                "related": k % 3 != 0,
+            }
+        )
+    return {
+        "episode_id": f"BENCH-{charges}-{number}",
+        "programme": "day_surgery",
+        "admitted_at": ADMITTED.isoformat(),
+        "discharged_at": (ADMITTED + dt.timedelta(hours=20)).isoformat(),
+        "institution": {"id": "H-1", "tier": 3, "filed_programmes": ["day_surgery"]},
+        "patient": {"id": f"P-{number}"},
+        "consent_signed": True,
+        "diagnoses": [{"code": "K80.20", "system": "ICD-10"}],
+        "procedures": [{"code": "51.2300x001", "system": "ICD-9-CM-3"}],
+        "charges": items,
+    }
+
+
+# --- measuring ----------------------------------------------------------------------------
+
+
+def per_call(run: Callable[[], object], loops: int, repeats: int) -> float:
+    """Seconds per call: the best of ``repeats`` loops of ``loops`` calls."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(loops):
+            run()
+        best = min(best, (time.perf_counter() - start) / loops)
+    return best
+
+
+def us(seconds: float) -> str:
+    return f"{seconds * 1e6:,.0f} µs"
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+@dataclass
+class Sizes:
+    loops: int
+    repeats: int
+    per_charge: Sequence[int]
+    latency_runs: int
+    memory_charges: int
+    catalogue_entries: int
+    batch_episodes: int
+
+
+FULL = Sizes(300, 5, (20, 200, 2_000, 20_000), 2_000, 100_000, 20_000, 4_000)
+QUICK = Sizes(5, 1, (20, 200), 50, 500, 500, 16)
+
+
+def floor_and_core(sizes: Sizes) -> tuple[float, float, float]:
+    data = episode(20)
+    text = json.dumps(data)
+    floor_dict = per_call(lambda: FloorEpisode.model_validate(data), sizes.loops, sizes.repeats)
+    floor_json = per_call(
+        lambda: FloorEpisode.model_validate_json(text), sizes.loops, sizes.repeats
+    )
+    core = per_call(lambda: settle(data, policy=POLICY), sizes.loops, sizes.repeats)
+    e2e = per_call(
+        lambda: settle(text, policy=POLICY).to_json(indent=None), sizes.loops, sizes.repeats
+    )
+    print("20-charge episode")
+    print(f"  floor, dict   {us(floor_dict):>12}")
+    print(f"  floor, JSON   {us(floor_json):>12}")
+    print(
+        f"  core          {us(core):>12}   {core / floor_dict:5.1f}× floor (target ≤ 2×: "
+        f"{verdict(core <= 2 * floor_dict)})"
+    )
+    print(
+        f"  end to end    {us(e2e):>12}   {e2e / floor_json:5.1f}× floor (target ≤ 3.5×: "
+        f"{verdict(e2e <= 3.5 * floor_json)})   {1 / e2e:,.0f} episodes/s/core"
+    )
+    return floor_dict, core, e2e
+
+
+def breakdown(sizes: Sizes, floor: float) -> None:
+    """Where a 20-charge settlement's time goes, stage by stage (the stages ``settle`` runs)."""
+    data = episode(20)
+    text = json.dumps(data)
+    parsed = parse_episode(data)
+    day = ADMITTED.date()
+    policy = resolve_policy(POLICY, on=day)
+    result = settle_episode(parsed, policy)
+    stages: list[tuple[str, Callable[[], object]]] = [
+        ("parse a dict", lambda: parse_episode(data)),
+        ("parse JSON text", lambda: parse_episode(text)),
+        ("resolve_policy", lambda: resolve_policy(POLICY, on=day)),
+        ("decide (settle_episode)", lambda: settle_episode(parsed, policy)),
+        ("serialise (to_json)", lambda: result.to_json(indent=None)),
+    ]
+    print("where the time goes, 20 charges")
+    for name, run in stages:
+        seconds = per_call(run, sizes.loops, sizes.repeats)
+        print(f"  {name:<24} {us(seconds):>10}  {seconds / floor:5.1f}× floor")
+
+
+def per_charge(sizes: Sizes) -> None:
+    print("cost per charge, end to end")
+    base = None
+    for charges in sizes.per_charge:
+        text = json.dumps(episode(charges))
+        loops = max(1, sizes.loops * 20 // charges)
+        seconds = per_call(
+            lambda text=text: settle(text, policy=POLICY).to_json(indent=None), loops, sizes.repeats
+        )
+        cost = seconds / charges
+        base = base or cost
+        print(
+            f"  {charges:>7,} charges {us(seconds):>14}  {cost * 1e6:7.1f} µs/charge  "
+            f"{cost / base:4.2f}× the 20-charge cost (target ≤ 1.3×)"
+        )
+
+
+def latency(sizes: Sizes) -> None:
+    texts = [json.dumps(episode(20, n)) for n in range(50)]
+    times = []
+    for n in range(sizes.latency_runs):
+        text = texts[n % len(texts)]
+        start = time.perf_counter()
+        settle(text, policy=POLICY).to_json(indent=None)
+        times.append(time.perf_counter() - start)
+    cuts = statistics.quantiles(times, n=100)
+    print(f"latency, 20 charges end to end: p50 {us(cuts[49])}, p99 {us(cuts[98])}")
+
+
+def memory(sizes: Sizes) -> None:
+    text = json.dumps(episode(sizes.memory_charges))
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    base, _ = tracemalloc.get_traced_memory()
+    result = settle(text, policy=POLICY).to_json(indent=None)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    per = (peak - base) / sizes.memory_charges
+    print(
+        f"peak memory, {sizes.memory_charges:,}-charge episode: {(peak - base) / 2**20:,.0f} MiB"
+        f" ({per:,.0f} B/charge; target < 1 024: {verdict(per < 1024)}; input "
+        f"{len(text) / 2**20:.1f} MiB, output {len(result) / 2**20:.1f} MiB)"
+    )
+
+
+def big_catalogue(sizes: Sizes) -> None:
+    """The Panzhihua rules with the day-surgery catalogue grown to N entries, all before the
+    real ones (the worst case for a scan; the index does not care), against an unchanged
+    copy: both are settled by rule-file path, so both pay the same policy lookup."""
+    with tempfile.TemporaryDirectory() as tmp:
+        starter_dir, grown_dir = Path(tmp) / "starter", Path(tmp) / "grown"
+        shutil.copytree(rules_root() / "panzhihua", starter_dir)
+        shutil.copytree(rules_root() / "panzhihua", grown_dir)
+        catalogue = grown_dir / "catalogues" / "day-surgery-procedures.yaml"
+        text = catalogue.read_text(encoding="utf-8")
+        head, entries = text.split("entries:\n", 1)
+        filler = "".join(
+            f'  - {{code: "{n // 100:03d}.{n % 100:02d}", name: "filler {n}"}}\n'
+            for n in range(sizes.catalogue_entries)
+        )
+        catalogue.write_text(f"{head}entries:\n{filler}{entries}", encoding="utf-8")
+        starter, grown = next(starter_dir.glob("*.yaml")), next(grown_dir.glob("*.yaml"))
+        assert len(load_policy(grown).catalogues["day_surgery_procedures"].entries) > (
+            sizes.catalogue_entries
+        )
+        data = episode(20)
+        assert settle(data, policy=grown).lines == settle(data, policy=starter).lines
+        small = per_call(lambda: settle(data, policy=starter), sizes.loops, sizes.repeats)
+        large = per_call(lambda: settle(data, policy=grown), sizes.loops, sizes.repeats)
+    print(
+        f"catalogue of {sizes.catalogue_entries:,} entries: {us(large)} vs starter "
+        f"{us(small)} ({large / small - 1:+.0%}; target within 10 %: "
+        f"{verdict(large <= 1.1 * small)})"
+    )
+
+
+def batch(sizes: Sizes) -> None:
+    """Episodes per second through ``settle_many``, JSON lines in and out, on 1 worker (in
+    process) and 2 (a process pool). A pool's start-up (forking two workers that compile the
+    policy) is timed apart and left out of the rate; the first pool of a process also starts
+    the forkserver, which imports the library once."""
+    lines = [json.dumps(episode(20, n)) for n in range(sizes.batch_episodes)]
+
+    def start_up() -> float:
+        start = time.perf_counter()
+        for _ in settle_many(lines[:2], POLICY, workers=2):
+            pass
+        return time.perf_counter() - start
+
+    first, warm = start_up(), start_up()
+    rates = {}
+    for workers in (1, 2):
+        start = time.perf_counter()
+        count = sum(1 for _ in settle_many(lines, POLICY, workers=workers))
+        elapsed = time.perf_counter() - start - (warm if workers > 1 else 0.0)
+        rates[workers] = count / elapsed
+    ratio = rates[2] / rates[1]
+    print(
+        f"batch, {sizes.batch_episodes:,} 20-charge episodes: 1 worker {rates[1]:,.0f}/s, "
+        f"2 workers {rates[2]:,.0f}/s ({ratio:.2f}×; target ≥ 1.8×: {verdict(ratio >= 1.8)}); "
+        f"pool start-up {warm:.2f} s, first pool of a process {first:.2f} s"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
+    parser.add_argument("--batch-episodes", type=int, help="episodes for the batch rate")
+    parser.add_argument("--skip-batch", action="store_true", help="leave out the batch rate")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    if args.batch_episodes:
+        sizes = replace(sizes, batch_episodes=args.batch_episodes)
+    load_policy(POLICY)  # the rule files are read and compiled once, outside the timings
+    settle(episode(20), policy=POLICY)
+    print(f"Python {sys.version.split()[0]}; {'quick' if args.quick else 'full'} run")
+    floor, _, _ = floor_and_core(sizes)
+    breakdown(sizes, floor)
+    per_charge(sizes)
+    latency(sizes)
+    memory(sizes)
+    big_catalogue(sizes)
+    if not args.skip_batch:
+        batch(sizes)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,470 @@
+"""Settle many episodes on every core: one result per input line, in input order.
+
+``settle_many(lines, policy, workers=N)`` yields a :class:`BatchRecord` per episode, in the
+order given. The command ``daycare-settle batch EPISODES.jsonl --policy P --out
+RESULTS.jsonl`` writes one line per record: the canonical settlement JSON
+(``Settlement.to_json(indent=None)``, the same bytes as settling the episode alone) or an
+error record ``{"line": N, "status": "error", "error": {"code": ..., "message": ...}}``.
+
+Decisions:
+
+- **Streaming.** The input is read lazily; at most ``workers × 4`` chunks of ``chunk_size``
+  episodes are in flight, so memory does not grow with the number of episodes.
+- **Processes, started by forkserver** (spawn where forkserver is not available). Each
+  worker resolves the policy once in its initializer (the compiled policy is cached per
+  process) and then receives raw JSON text in chunks and returns canonical JSON text: the
+  compiled policy and the pydantic models never cross a process boundary. ``fork`` would
+  start faster, but forking a parent that runs threads (a progress thread, a Dask client, a
+  web server embedding the library) can deadlock a child on a lock held at the fork;
+  forkserver forks from a clean single-threaded server and costs one start per pool.
+- **Blank lines** (empty or whitespace only) are skipped: they hold no episode, so no
+  record is written for them; line numbers still count them, so an error record's ``line``
+  is the physical line of the input file. Every non-blank line gives exactly one record.
+- **Bad lines** (malformed JSON, an invalid episode, no policy version in force on the
+  admission day — any :class:`DaycareSettleError`) become error records and the run goes
+  on; the command's ``--fail-fast`` stops after writing the first. Any other exception is a
+  bug in the library and stops the run with its traceback rather than hiding in a record.
+- ``workers=1`` settles in the calling process (no pool): the single-core reference rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from .engine import settle
+from .errors import DaycareSettleError
+from .models import Episode
+from .policy import Policy, resolve_policy
+
+BatchItem = str | bytes | Mapping[str, Any] | Episode
+"""One episode: a JSON text line, a mapping, or a validated :class:`Episode`."""
+
+Status = Literal["settled", "rejected", "error"]
+
+# What a worker sends back per episode: line, status, JSON text (or the error message),
+# included, not_merged, disallowed (Decimal strings; "0" for an error), error code.
+RawRecord = tuple[int, str, str, str, str, str, str | None]
+
+DEFAULT_CHUNK = 32
+EXIT_INTERRUPTED = 130  # as a shell reports SIGINT
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRecord:
+    """The result for one input line."""
+
+    line: int
+    """1-based position in the input (physical line of a file, blank lines counted)."""
+    status: Status
+    text: str
+    """The canonical settlement JSON, or the error message for ``status == "error"``."""
+    included: Decimal = Decimal(0)
+    not_merged: Decimal = Decimal(0)
+    disallowed: Decimal = Decimal(0)
+    code: str | None = None
+    """The error's stable code (``invalid_episode``, ``policy_not_in_force``, ...)."""
+
+    def to_json(self) -> str:
+        """One output line (without the newline)."""
+        if self.status != "error":
+            return self.text
+        return json.dumps(
+            {
+                "line": self.line,
+                "status": "error",
+                "error": {"code": self.code, "message": self.text},
+            },
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_raw(cls, raw: RawRecord, offset: int = 0) -> BatchRecord:
+        line, status, text, included, not_merged, disallowed, code = raw
+        if status not in ("settled", "rejected", "error"):  # pragma: no cover - internal
+            raise ValueError(f"unknown status {status!r}")
+        return cls(
+            line + offset,
+            status,  # type: ignore[arg-type]  # checked just above
+            text,
+            Decimal(included),
+            Decimal(not_merged),
+            Decimal(disallowed),
+            code,
+        )
+
+
+def policy_spec(policy: str | Path | Policy) -> str:
+    """What a worker resolves the policy from: a bundled id or a rule-file path (a compiled
+    :class:`Policy` is sent as the path of its rule file, never pickled)."""
+    if isinstance(policy, Policy):
+        return policy.file
+    return str(policy)
+
+
+def settle_one(line: int, item: BatchItem, policy: str) -> RawRecord:
+    """Settle one item into a raw record; library errors become error records."""
+    try:
+        result = settle(item, policy=policy)
+    except DaycareSettleError as exc:
+        return (line, "error", exc.message, "0", "0", "0", exc.code)
+    totals = result.totals
+    return (
+        line,
+        result.status,
+        result.to_json(indent=None),
+        str(totals.included),
+        str(totals.not_merged),
+        str(totals.disallowed),
+        None,
+    )
+
+
+def is_blank(item: BatchItem) -> bool:
+    return isinstance(item, str | bytes) and not item.strip()
+
+
+def settle_chunk(chunk: list[tuple[int, BatchItem]], policy: str) -> list[RawRecord]:
+    return [settle_one(line, item, policy) for line, item in chunk]
+
+
+_worker_policy: str | None = None
+
+
+def _init_worker(policy: str) -> None:
+    """Compile the policy once in this worker (it is cached per process from here on)."""
+    global _worker_policy  # noqa: PLW0603 - the one per-process setting of a pool worker
+    resolve_policy(policy)
+    _worker_policy = policy
+
+
+def _settle_chunk_in_worker(chunk: list[tuple[int, BatchItem]]) -> list[RawRecord]:
+    if _worker_policy is None:  # pragma: no cover - the initializer always ran
+        raise RuntimeError("worker used before its initializer ran")
+    return settle_chunk(chunk, _worker_policy)
+
+
+def _chunks(
+    items: Iterable[BatchItem], size: int, start: int = 1
+) -> Iterator[list[tuple[int, BatchItem]]]:
+    chunk: list[tuple[int, BatchItem]] = []
+    for line, item in enumerate(items, start=start):
+        if is_blank(item):
+            continue
+        chunk.append((line, item))
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def mp_context() -> multiprocessing.context.BaseContext:
+    """forkserver where the platform has it, else spawn (never fork: see the module doc)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    # The server imports the library once (pydantic builds the models: most of a second);
+    # every worker forks from it with the import done.
+    context.set_forkserver_preload([__name__])
+    return context
+
+
+def settle_many(
+    lines_or_episodes: Iterable[BatchItem],
+    policy: str | Path | Policy,
+    *,
+    workers: int | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+) -> Iterator[BatchRecord]:
+    """Settle episodes on ``workers`` processes (default: every core), yielding one
+    :class:`BatchRecord` per non-blank item, in input order.
+
+    The policy is resolved here first, so an unknown policy or a broken rule file raises
+    before any episode is read. Closing the iterator early (e.g. ``--fail-fast``) stops
+    the workers.
+    """
+    spec = policy_spec(policy)
+    resolve_policy(spec)
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    if count < 1:
+        raise ValueError("workers must be at least 1")
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
+    chunks = _chunks(lines_or_episodes, chunk_size)
+    if count == 1:
+        for chunk in chunks:
+            for raw in settle_chunk(chunk, spec):
+                yield BatchRecord.from_raw(raw)
+        return
+    yield from _pooled(chunks, spec, count)
+
+
+def _pooled(
+    chunks: Iterator[list[tuple[int, BatchItem]]], spec: str, workers: int
+) -> Iterator[BatchRecord]:
+    window = workers * 4
+    pending: deque[Future[list[RawRecord]]] = deque()
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=mp_context(), initializer=_init_worker, initargs=(spec,)
+    ) as pool:
+        try:
+            for chunk in chunks:
+                pending.append(pool.submit(_settle_chunk_in_worker, chunk))
+                while len(pending) >= window or (pending and pending[0].done()):
+                    for raw in pending.popleft().result():
+                        yield BatchRecord.from_raw(raw)
+            while pending:
+                for raw in pending.popleft().result():
+                    yield BatchRecord.from_raw(raw)
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+@dataclass
+class BatchSummary:
+    """Counts by status and sums by disposition over a run, with its rate."""
+
+    started: float = field(default_factory=time.perf_counter)
+    finished: float | None = None
+    settled: int = 0
+    rejected: int = 0
+    error: int = 0
+    included: Decimal = Decimal(0)
+    not_merged: Decimal = Decimal(0)
+    disallowed: Decimal = Decimal(0)
+    errors_by_code: dict[str, int] = field(default_factory=dict)
+
+    def add(self, record: BatchRecord) -> None:
+        if record.status == "settled":
+            self.settled += 1
+        elif record.status == "rejected":
+            self.rejected += 1
+        else:
+            self.error += 1
+            code = record.code or "error"
+            self.errors_by_code[code] = self.errors_by_code.get(code, 0) + 1
+        self.included += record.included
+        self.not_merged += record.not_merged
+        self.disallowed += record.disallowed
+
+    @property
+    def episodes(self) -> int:
+        return self.settled + self.rejected + self.error
+
+    @property
+    def elapsed(self) -> float:
+        end = self.finished if self.finished is not None else time.perf_counter()
+        return end - self.started
+
+    @property
+    def rate(self) -> float:
+        return self.episodes / self.elapsed if self.elapsed > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "episodes": self.episodes,
+            "status": {"settled": self.settled, "rejected": self.rejected, "error": self.error},
+            "errors_by_code": dict(sorted(self.errors_by_code.items())),
+            "disposition": {
+                "included": str(self.included),
+                "not_merged": str(self.not_merged),
+                "disallowed": str(self.disallowed),
+            },
+            "elapsed_seconds": round(self.elapsed, 3),
+            "episodes_per_second": round(self.rate, 1),
+        }
+
+    def text(self) -> str:
+        return (
+            f"{self.episodes} episodes: {self.settled} settled, {self.rejected} rejected, "
+            f"{self.error} errors; included {self.included}, not merged {self.not_merged}, "
+            f"disallowed {self.disallowed}; {self.elapsed:.1f} s, {self.rate:.0f} episodes/s"
+        )
+
+
+class Progress:
+    """A one-line progress bar on a terminal (count, rate, and with a known input size the
+    share read and an ETA); does nothing when the stream is not a terminal."""
+
+    def __init__(
+        self,
+        stream: IO[str],
+        total_bytes: int | None = None,
+        position: Callable[[], int] | None = None,
+        *,
+        interval: float = 0.2,
+        enabled: bool | None = None,
+    ) -> None:
+        self.stream = stream
+        self.total = total_bytes if total_bytes else None
+        self.position = position
+        self.interval = interval
+        self.enabled = stream.isatty() if enabled is None else enabled
+        self.started = time.perf_counter()
+        self.last = 0.0
+        self.width = 0
+
+    def update(self, done: int, *, force: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if not force and now - self.last < self.interval:
+            return
+        self.last = now
+        elapsed = now - self.started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        line = f"{done:,} episodes  {rate:,.0f}/s"
+        if self.total is not None and self.position is not None:
+            share = min(self.position() / self.total, 1.0)
+            filled = int(share * 30)
+            eta = elapsed * (1 - share) / share if share > 0 else 0.0
+            line = f"[{'#' * filled}{'.' * (30 - filled)}] {share:4.0%}  {line}  ETA {_hms(eta)}"
+        self.stream.write("\r" + line.ljust(self.width))
+        self.width = len(line)
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+
+
+def _hms(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
+class _LineReader:
+    """The lines of a binary stream, as read (bytes: a line that is not UTF-8 becomes an
+    ``invalid_episode`` record like any malformed JSON), counting the bytes read."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.read = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for raw in self.stream:
+            self.read += len(raw)
+            yield raw
+
+
+def command(args: argparse.Namespace) -> int:
+    """``daycare-settle batch``: the parsed arguments of the command line."""
+    if args.workers is not None and args.workers < 1:
+        raise DaycareSettleError(f"--workers must be at least 1, not {args.workers}")
+    return run(
+        args.source,
+        args.policy,
+        args.out,
+        workers=args.workers,
+        fail_fast=args.fail_fast,
+        summary_file=args.summary_file,
+        scheduler=args.scheduler,
+    )
+
+
+def run(
+    source: str,
+    policy: str,
+    out: str,
+    *,
+    workers: int | None = None,
+    fail_fast: bool = False,
+    summary_file: str | None = None,
+    scheduler: str | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+) -> int:
+    """The ``batch`` command: 0 when every line settled or was rejected, 1 when some line
+    was an error record (with ``--fail-fast``, after the first), 130 when interrupted;
+    library errors (unknown policy, unreadable file) raise."""
+    if scheduler is not None and source == "-":
+        raise DaycareSettleError("--scheduler: the workers read the input file, give a path")
+    summary = BatchSummary()
+    handle: IO[bytes] = sys.stdin.buffer if source == "-" else _open_input(source)
+    reader = _LineReader(handle)
+    # the share read and the ETA come from the local read position (none on a cluster)
+    total = None if source == "-" or scheduler else os.fstat(handle.fileno()).st_size
+    progress = Progress(sys.stderr, total, lambda: reader.read)
+    try:
+        sink: IO[str] = sys.stdout if out == "-" else _open_output(out)
+        try:
+            if scheduler is not None:
+                from .dask import settle_files  # noqa: PLC0415 - the optional extra
+
+                records = settle_files([source], policy, scheduler=scheduler)
+            else:
+                records = settle_many(reader, policy, workers=workers, chunk_size=chunk_size)
+            interrupted = _write(records, sink, summary, progress, fail_fast=fail_fast)
+        finally:
+            progress.close()
+            summary.finished = time.perf_counter()
+            if sink is sys.stdout:
+                sink.flush()
+            else:
+                sink.close()
+    finally:
+        if handle is not sys.stdin.buffer:
+            handle.close()
+    stopped = "interrupted after " if interrupted else ""
+    print(f"daycare-settle batch: {stopped}{summary.text()}", file=sys.stderr)
+    if summary_file is not None:
+        Path(summary_file).write_text(
+            json.dumps(summary.to_dict(), indent=2) + "\n", encoding="utf-8"
+        )
+    if interrupted:
+        return EXIT_INTERRUPTED
+    return 1 if summary.error else 0
+
+
+def _write(
+    records: Iterator[BatchRecord],
+    sink: IO[str],
+    summary: BatchSummary,
+    progress: Progress,
+    *,
+    fail_fast: bool,
+) -> bool:
+    """Write the records as they come; ``True`` when interrupted (Ctrl-C): the workers are
+    stopped and what was written stays."""
+    try:
+        for record in records:
+            sink.write(record.to_json())
+            sink.write("\n")
+            summary.add(record)
+            progress.update(summary.episodes)
+            if fail_fast and record.status == "error":
+                break
+    except KeyboardInterrupt:
+        return True
+    finally:
+        close = getattr(records, "close", None)
+        if close is not None:
+            close()
+    return False
+
+
+def _open_input(name: str) -> IO[bytes]:
+    try:
+        return open(name, "rb")  # closed by run()
+    except OSError as exc:
+        raise DaycareSettleError(f"cannot read {name}: {exc.strerror}") from None
+
+
+def _open_output(name: str) -> IO[str]:
+    try:
+        return open(name, "w", encoding="utf-8", newline="\n")  # closed by run()
+    except OSError as exc:
+        raise DaycareSettleError(f"cannot write {name}: {exc.strerror}") from None
