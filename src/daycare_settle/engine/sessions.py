@@ -83,7 +83,7 @@ def place_between_sessions(
             rule,
             (
                 read("categories", allowed, rule),
-                read("drugs", drugs or "none", rule),
+                read("drugs", drugs or "none", rule, field="drug_categories"),
                 read("exempt_session_days", rule.exempt_session_days, rule),
             ),
         )
