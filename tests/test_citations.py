@@ -24,7 +24,9 @@ from daycare_settle.testing import episodes
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*/*.json"))
-CASES = [(p, programme.value) for p in policy_ids() for programme in load_policy(p).rules.programmes]
+CASES = [
+    (p, programme.value) for p in policy_ids() for programme in load_policy(p).rules.programmes
+]
 
 
 def null_citations(value: Any, path: str = "result") -> list[str]:

@@ -2,7 +2,9 @@
 
 Other commands: ``examples [DIR]`` settles every ``DIR/<policy-id>/*.json`` under the
 policy its folder names and prints one summary line each; ``policies`` lists the bundled
-policies. Bad input exits with status 2 and one message, never a traceback.
+policies; ``policy readings [P ...]`` prints the register of readings of policies P (ids or
+rule-file paths; all bundled policies when none is given) as markdown. Bad input exits
+with status 2 and one message, never a traceback.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from .engine import settle
 from .errors import DaycareSettleError
 from .models import Settlement
 from .policy import policy_ids, versions
+from .policy.readings import render
+from .policy.registry import resolve_policy
 
 EXIT_INPUT = 2
 
@@ -29,6 +33,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _settle(args.episodes, args.policy, explain=args.explain)
         if args.command == "examples":
             return _examples(Path(args.directory))
+        if args.command == "policy":
+            return _readings(args.policies)
         return _policies()
     except DaycareSettleError as exc:
         print(f"daycare-settle: error: {exc}", file=sys.stderr)
@@ -47,7 +53,17 @@ def _parser() -> argparse.ArgumentParser:
     many = commands.add_parser("examples", help="settle every DIR/<policy-id>/*.json and summarise")
     many.add_argument("directory", nargs="?", default="examples")
     commands.add_parser("policies", help="list the bundled policies")
+    policy = commands.add_parser("policy", help="inspect a policy's rule file")
+    policy_commands = policy.add_subparsers(dest="policy_command", required=True)
+    register = policy_commands.add_parser("readings", help="print the register of readings")
+    register.add_argument("policies", nargs="*", metavar="P", help="policy id or rule-file path")
     return parser
+
+
+def _readings(names: Sequence[str]) -> int:
+    """The register of readings (markdown) of the named policies, or of every bundled one."""
+    print(render([resolve_policy(name) for name in names or policy_ids()]), end="")
+    return 0
 
 
 def _read(name: str) -> str:
