@@ -83,7 +83,9 @@ def test_every_bundled_reading_has_clause_note_and_alternative(policy: str) -> N
     found = readings(compiled)
     assert found
     for item in found:
-        assert item.clause and item.note and item.alternative, item.path
+        assert item.clause, item.path
+        assert item.note, item.path
+        assert item.alternative, item.path
         if item.provenance == "national-definition":
             assert not item.clause.endswith(f"({compiled.rules.policy.document})"), item.path
 
@@ -209,7 +211,8 @@ def test_qy_time_national_extension_switched_on(rules: Path) -> None:
         rules,
         QY,
         "      limit_hours: 24\n      provenance: national-definition",
-        "      limit_hours: 24\n      extended_limit_hours: 48\n      provenance: national-definition",
+        "      limit_hours: 24\n      extended_limit_hours: 48\n"
+        "      provenance: national-definition",
     )
     result = settle(qy_example(), policy=path)
     assert result.status == "settled"
