@@ -11,7 +11,7 @@ import pytest
 
 from daycare_settle import PolicyLoadError, load_policy, settle
 from daycare_settle.cli import main
-from daycare_settle.policy.readings import readings, render
+from daycare_settle.policy.readings import ReadingEntry, readings, render
 from daycare_settle.policy.registry import policy_ids, rules_root
 
 from ..builders import at, charge, episode, line
@@ -37,7 +37,7 @@ def edit(root: Path, file: Path, old: str, new: str) -> Path:
     return path
 
 
-def entry(policy: str, path: str):  # type: ignore[no-untyped-def]
+def entry(policy: str, path: str) -> ReadingEntry:
     return next(e for e in readings(load_policy(policy)) if e.path == path)
 
 
