@@ -244,3 +244,19 @@ def test_tcm_time_limit_switched_by_region_override(rules: Path) -> None:
     region.write_text(text, encoding="utf-8")
     result = settle(tcm_example(), policy=region)
     assert [r.code for r in result.rejection_reasons] == ["TIME_LIMIT_EXCEEDED"]
+
+
+def pzh_converted() -> str:
+    return (EXAMPLES / "panzhihua" / "day-surgery-converted-to-ward.json").read_text(
+        encoding="utf-8"
+    )
+
+
+def test_pzh_8_keep_merges_switch(rules: Path) -> None:
+    default = settle(pzh_converted(), policy="panzhihua")
+    assert line(default, "OP-01").reason == "MERGED_PRE_ADMISSION"
+    assert line(default, "PD-01").reason == "NOT_MERGED_AFTER_CONVERSION"
+    path = edit(rules, PZH, "keep_merges: [pre_admission]", "keep_merges: [post_discharge]")
+    switched = settle(pzh_converted(), policy=path)
+    assert line(switched, "OP-01").reason == "NOT_MERGED_AFTER_CONVERSION"
+    assert line(switched, "PD-01").reason != "NOT_MERGED_AFTER_CONVERSION"
