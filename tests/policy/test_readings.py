@@ -260,3 +260,18 @@ def test_pzh_8_keep_merges_switch(rules: Path) -> None:
     switched = settle(pzh_converted(), policy=path)
     assert line(switched, "OP-01").reason == "NOT_MERGED_AFTER_CONVERSION"
     assert line(switched, "PD-01").reason != "NOT_MERGED_AFTER_CONVERSION"
+
+
+def test_national_definition_reading_needs_a_national_clause(rules: Path) -> None:
+    path = edit(
+        rules,
+        QY,
+        "          provenance: local-parameter\n          source: nat_day_surgery\n",
+        "          provenance: national-definition\n          source: qy_2_5\n",
+    )
+    with pytest.raises(PolicyLoadError) as caught:
+        load_policy(path)
+    assert "cites 'qy_2_5', which names no national document" in caught.value.message
+    text = path.read_text(encoding="utf-8")
+    needle = "          source: qy_2_5\n"
+    assert caught.value.line == text[: text.index(needle)].count("\n") + 1
