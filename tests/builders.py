@@ -8,7 +8,23 @@ top-level fields, ``institution`` entries are merged in.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXPECTED_SUFFIX = ".expected.json"
+"""The expected result beside each example episode (``<name>.expected.json``)."""
+
+
+def example_episodes(policy: str = "*") -> list[Path]:
+    """The bundled example episodes of ``policy`` (all policies by default), without the
+    expected results beside them."""
+    return sorted(
+        path
+        for path in EXAMPLES.glob(f"{policy}/*.json")
+        if not path.name.endswith(EXPECTED_SUFFIX)
+    )
+
 
 HOSPITAL = "H-PZH-001"
 ADMITTED = dt.datetime(2025, 3, 10, 8, 0)

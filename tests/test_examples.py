@@ -15,12 +15,9 @@ from pathlib import Path
 import pytest
 
 from daycare_settle import settle
+from tests.builders import EXAMPLES, EXPECTED_SUFFIX, example_episodes
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-EXPECTED_SUFFIX = ".expected.json"
-EPISODES = sorted(
-    path for path in EXAMPLES.glob("*/*.json") if not path.name.endswith(EXPECTED_SUFFIX)
-)
+EPISODES = example_episodes()
 
 
 def expected_of(episode: Path) -> Path:

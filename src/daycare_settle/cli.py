@@ -3,7 +3,9 @@
 Other commands: ``examples [DIR]`` settles every ``DIR/<policy-id>/*.json`` (except the
 ``*.expected.json`` files beside them) under the policy its folder names and prints one
 summary line each; ``--check`` compares each result with its expected file byte for byte
-and ``--update`` writes the expected files. ``policies`` lists the bundled policies.
+and ``--update`` writes the expected files. ``policies`` lists the bundled policies;
+``policy readings [P ...]`` prints the register of readings of policies P (ids or
+rule-file paths; all bundled policies when none is given) as markdown.
 
 Input JSON is always read as UTF-8 bytes, whatever the locale; the settlement JSON is
 written as UTF-8. Text for people (``--explain``, summaries, errors) escapes control,
@@ -39,6 +41,8 @@ from .errors import DaycareSettleError, FieldProblem, InvalidEpisode
 from .files import EPISODE_FILE_LIMIT, UnreadableFile, read_bounded
 from .models import Citation, Settlement
 from .policy import policy_ids, versions
+from .policy.readings import render
+from .policy.registry import resolve_policy
 
 EXIT_OK = 0
 EXIT_FAILURES = 1
@@ -117,6 +121,8 @@ def _run(argv: Sequence[str] | None) -> int:
         return _settle(args.episodes, args.policy, explain=args.explain)
     if args.command == "batch":
         return batch.command(args)
+    if args.command == "policy":
+        return _readings(args.policies)
     if args.command == "examples":
         return _examples(Path(args.directory), check=args.check, update=args.update)
     return _policies()
@@ -155,6 +161,10 @@ def _parser() -> argparse.ArgumentParser:
     batch_.add_argument("--fail-fast", action="store_true", help="stop at the first error line")
     batch_.add_argument("--summary", dest="summary_file", help="also write the summary as JSON")
     batch_.add_argument("--scheduler", help="a Dask scheduler address (tcp://HOST:PORT)")
+    policy = commands.add_parser("policy", help="inspect a policy's rule file")
+    policy_commands = policy.add_subparsers(dest="policy_command", required=True)
+    register = policy_commands.add_parser("readings", help="print the register of readings")
+    register.add_argument("policies", nargs="*", metavar="P", help="policy id or rule-file path")
     return parser
 
 
@@ -233,6 +243,12 @@ def _example(path: Path, *, check: bool, update: bool) -> _Outcome:
         done, written = _update(expected, canonical_json(result))
         return _Outcome(result.status, None, done) if written else _Outcome("failed", None, done)
     return _Outcome(result.status, None, summary(result))
+
+
+def _readings(names: Sequence[str]) -> int:
+    """The register of readings (markdown) of the named policies, or of every bundled one."""
+    _write_data(render([resolve_policy(name) for name in names or policy_ids()]).encode("utf-8"))
+    return 0
 
 
 def _policies() -> int:

@@ -12,7 +12,7 @@ import pytest
 
 from daycare_settle import settle
 from daycare_settle.cli import explain_text, main
-from tests.builders import episode
+from tests.builders import episode, example_episodes
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -250,7 +250,7 @@ def test_examples_check_catches_a_tampered_expected_file(
     assert f"{root}/panzhihua/day-chemo-breast-cancer.json: MISMATCH\n" in out
     assert f"    --- {expected}\n    +++ settled now\n    @@ " in out
     assert '\n    -      "clause": "X' in out
-    assert "; 20 match, 1 mismatch, 0 no expected result" in out
+    assert f"; {len(example_episodes()) - 1} match, 1 mismatch, 0 no expected result" in out
 
 
 def test_examples_check_counts_a_missing_or_orphan_expected_file_as_failure(
@@ -263,7 +263,10 @@ def test_examples_check_counts_a_missing_or_orphan_expected_file_as_failure(
     out = capsys.readouterr().out
     assert "day-surgery-hernia-26h-rejected.json: no expected result (" in out
     assert "jining/gone.expected.json: FAILED an expected result without an episode" in out
-    assert out.splitlines()[-1].endswith(", 1 failed; 20 match, 0 mismatch, 1 no expected result")
+    matching = len(example_episodes()) - 1
+    assert out.splitlines()[-1].endswith(
+        f", 1 failed; {matching} match, 0 mismatch, 1 no expected result"
+    )
 
 
 def test_examples_update_writes_what_check_then_accepts(
@@ -281,7 +284,7 @@ def test_examples_update_writes_what_check_then_accepts(
     assert f": wrote {tampered}\n" in out
     assert f": wrote {missing}\n" in out
     assert f"{orphan}: removed" in out
-    assert out.count(": unchanged ") == 19
+    assert out.count(": unchanged ") == len(example_episodes()) - 2
     assert not orphan.exists()
     assert tampered.read_bytes() == (EXAMPLES / tampered.relative_to(root)).read_bytes()
     assert main(["examples", str(root), "--check"]) == 0

@@ -16,10 +16,8 @@ import pytest
 from daycare_settle import InvalidEpisode, parse_episode, settle
 from daycare_settle.models.common import MAX_AMOUNT
 from daycare_settle.models.episode import Episode
-from tests.builders import HOSPITAL, at, charge, episode
+from tests.builders import HOSPITAL, at, charge, episode, example_episodes
 from tests.models.test_bad_input import only, problems
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 # --- extension_reason ------------------------------------------------------------------------
 
@@ -444,9 +442,7 @@ def _in_thread(context: decimal.Context, work: Any) -> Any:
     return outcome["value"]
 
 
-EXAMPLE_FILES = sorted(
-    p for p in EXAMPLES.glob("*/*.json") if not p.name.endswith(".expected.json")
-)
+EXAMPLE_FILES = example_episodes()
 
 
 @pytest.mark.parametrize("context", [HOSTILE, TRAPPING], ids=["prec3-floor-nocaps", "traps"])

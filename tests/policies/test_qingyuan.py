@@ -152,12 +152,16 @@ def test_qy_time_24h_plus_1s_with_reason_exceeded() -> None:
     assert "no extension" in result.rejection_reasons[0].message
 
 
-def test_qy_time_limit_is_national_definition() -> None:
+def test_qy_time_limit_is_national_definition_naming_the_national_document() -> None:
     result = run()
     step = next(s for s in result.trace if s.step == "time_limit")
-    assert step.citation is None
+    assert step.citation is not None
+    assert step.citation.document == "国卫办医政发〔2022〕16号"
+    assert result.time_limit.citation == step.citation
     assert "national-definition" in step.outcome
-    assert {p.name: p.provenance for p in step.parameters}["limit_hours"] == "national-definition"
+    read = {p.name: p.provenance for p in step.parameters}
+    assert read["limit_hours"] == "national-definition"
+    assert read["extended_limit_hours"] == "local-parameter"
 
 
 # --- merge window 二、（五） ----------------------------------------------------------------

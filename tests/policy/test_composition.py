@@ -22,6 +22,7 @@ policy:
   version: "1"
   region: test
   effective_from: 2025-10-01
+  scope: tcm_2_5b
 catalogues:
   tcm_diseases:
     file: {TABLE_FILE}
@@ -29,17 +30,18 @@ catalogues:
 programmes:
   tcm_day_care:
     merge:
-      pre_admission: {{kind: none, provenance: local-parameter, note: none merge}}
-      post_discharge: {{kind: none, provenance: local-parameter, note: none merge}}
-    conversion: {{kind: not_provided, provenance: local-parameter, note: refused}}
+      pre_admission: {{kind: none, source: tcm_1, provenance: local-parameter, note: none merge}}
+      post_discharge: {{kind: none, source: tcm_1, provenance: local-parameter, note: none}}
+    conversion: {{kind: not_provided, source: tcm_1, provenance: local-parameter, note: refused}}
     payment:
       patient:
         kind: single_inpatient_stay
         counts_toward_annual_inpatient_cap: true
+        source: tcm_1
         provenance: local-parameter
         note: one stay
       agency:
-        bed_days: {{kind: bed_days, count: session_days, provenance: local-parameter, note: n}}
+        bed_days: {{kind: bed_days, count: session_days, source: tcm_2_5b}}
 """
 
 
@@ -79,7 +81,8 @@ def test_region_list_items_are_appended(tmp_path: Path) -> None:
     text = REGION.replace(
         "  tcm_day_care:\n",
         "  tcm_day_care:\n    eligibility:\n"
-        "      - {kind: min_tier, min_tier: 2, provenance: local-parameter, note: tier 2}\n",
+        "      - {kind: min_tier, min_tier: 2, source: tcm_1, provenance: local-parameter, "
+        "note: tier 2}\n",
     )
     rules = next(iter(load_policy_file(write(tmp_path, text)).rules.programmes.values()))
     assert [rule.kind for rule in rules.eligibility] == ["disease_mapped", "min_tier"]
@@ -122,7 +125,8 @@ def test_conflicting_scalar_inside_frame_rule(tmp_path: Path) -> None:
 def test_explicit_override_is_allowed(tmp_path: Path) -> None:
     text = REGION.replace(
         "    payment:\n",
-        "    time_limit: {kind: stay_hours, limit_hours: 72, provenance: local-parameter, "
+        "    time_limit: {kind: stay_hours, limit_hours: 72, source: tcm_1, "
+        "provenance: local-parameter, "
         "note: x}\n    payment:\n",
         1,
     )
@@ -185,7 +189,7 @@ def test_reference_basis_not_allowed_for_category(tmp_path: Path) -> None:
 def test_per_bed_day_row_needs_bed_day_count(tmp_path: Path) -> None:
     text = REGION.replace(
         "      agency:\n        bed_days: {kind: bed_days, count: session_days, "
-        "provenance: local-parameter, note: n}\n",
+        "source: tcm_2_5b}\n",
         "",
     )
     error = load_error(write(tmp_path, text))

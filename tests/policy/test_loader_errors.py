@@ -92,8 +92,8 @@ def test_duplicate_key(folder: Path) -> None:
         ),
         ("effective_from: 2024-11-12", "effective_from: [2024]", "effective_from", "date"),
         (
-            "      same_institution: true\n        requires_related: true\n        # 院前",
-            "      same_institution: 3\n        requires_related: true\n        # 院前",
+            "same_institution: true\n        requires_related: true\n        categories: [exam",
+            "same_institution: 3\n        requires_related: true\n        categories: [exam",
             "same_institution: 3",
             "boolean",
         ),

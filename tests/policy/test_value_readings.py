@@ -50,3 +50,21 @@ def test_a_reading_says_what_the_alternative_is() -> None:
                 "readings": {"limit_hours": reading},
             }
         )
+
+
+def test_a_national_definition_reading_names_its_clause() -> None:
+    reading = {**READING, "provenance": "national-definition"}
+    with pytest.raises(ValidationError, match="national-definition reading needs 'source'"):
+        StayHours.model_validate(
+            {
+                "kind": "stay_hours",
+                "limit_hours": 24,
+                "source": "a",
+                "readings": {"limit_hours": reading},
+            }
+        )
+
+
+def test_every_rule_needs_a_source() -> None:
+    with pytest.raises(ValidationError, match="source"):
+        StayHours.model_validate({"kind": "stay_hours", "limit_hours": 24})

@@ -8,7 +8,8 @@ from ..policy.schema import Rule
 
 
 def cite(policy: Policy, rule: Rule | None) -> Citation | None:
-    """The citation of a rule: its clause, or ``None`` for a rule with no clause."""
+    """The citation of a rule: its clause (every rule has one, ``Rule.source`` is required),
+    or ``None`` only where no rule decided (``rule`` is ``None``)."""
     return None if rule is None else policy.citation(rule.source)
 
 

@@ -110,7 +110,9 @@ def _report(
                 if caps is None
                 else [f"{c.value} {amount}" for c, amount in caps.items()]
             )
-        parameters.append(read(f"{rule.session_kind.value} day (tier {tier})", value, rule))
+        parameters.append(
+            read(f"{rule.session_kind.value} day (tier {tier})", value, rule, field="caps_by_tier")
+        )
     findings.trace.append(
         step(
             policy,

@@ -161,10 +161,10 @@ def _trace(
         read("categories", categories, rule),
     ]
     if isinstance(window, DaysWindow):
-        parameters.append(read(f"{side}_window_days", window.days, window))
+        parameters.append(read(f"{side}_window_days", window.days, window, field="days"))
         edge = f"{'from' if side == 'pre_admission' else 'until'} {bound.day} (calendar day)"
     else:
-        parameters.append(read(f"{side}_window", "clinical_pathway", window))
+        parameters.append(read(f"{side}_window", "clinical_pathway", window, field="kind"))
         edge = _pathway_edge(side, bound, window)
     outcome = f"{side.replace('_', '-')} window {edge}"
     if dropped is not None:

@@ -252,11 +252,12 @@ def _fee_for_service_or_quota(
             rule,
             (
                 chosen,
-                read("quota", f"{disease.code} {disease.quota}", rule.quotas),
+                read("quota", f"{disease.code} {disease.quota}", rule.quotas, field="diseases"),
                 read(
                     f"ordinary_daily_fees (tier {episode.institution.tier})",
                     [f"{c.value} {v}" for c, v in daily.items()],
                     rule.ordinary_daily_fees,
+                    field="by_tier",
                 ),
             ),
         )
@@ -342,7 +343,7 @@ def _per_disease(
     outcome = f"{match.message}: {row.category}, {row.method}; {floor_text}"
     status = f"disease table ({table.header.status})"
     parameters = [
-        read("disease_table", f"{table.header.id} v{table.header.version}", rule),
+        read("disease_table", f"{table.header.id} v{table.header.version}", rule, field="table"),
         ParameterRead(name="disease", value=f"{row.tcd} / {row.icd10}", provenance=status),
         ParameterRead(name="standard", value=str(row.standard), provenance=status),
         ParameterRead(
@@ -353,7 +354,7 @@ def _per_disease(
     if units is not None and rule.bed_days is not None:
         amount = (applied * Decimal(units)).quantize(FEN)
         calculation.append(CalculationStep(label=f"x {units} bed-day(s)", amount=amount))
-        parameters.append(read("bed_days", rule.bed_days.count, rule.bed_days))
+        parameters.append(read("bed_days", rule.bed_days.count, rule.bed_days, field="count"))
         outcome += f"; x {units} bed-day(s) ({rule.bed_days.count}) = {amount}"
     findings.trace.append(
         step(policy, STEP, f"agency: per_disease ({row.method})", outcome, rule, tuple(parameters))

@@ -94,7 +94,7 @@ def place_between_sessions(
             rule,
             (
                 read("categories", allowed, rule),
-                read("drugs", drugs or "none", rule, "drug_categories"),
+                read("drugs", drugs or "none", rule, field="drug_categories"),
                 read("requires_related", rule.requires_related, rule),
                 read("exempt_session_days", rule.exempt_session_days, rule),
             ),

@@ -25,10 +25,11 @@ from ..policy.schema import (
     DuringStayRule,
     MergeRule,
     ProgrammeRules,
+    Rule,
 )
 from .conversion import conversion_outcome, decide_conversion, in_separate_ward_part
 from .eligibility import check_eligibility
-from .explain import cite, flag, step
+from .explain import cite, flag, reject, step
 from .fees import place_daily_fees
 from .findings import Findings
 from .lines import Placement, build_lines, build_totals, disallowed, not_merged
@@ -312,16 +313,20 @@ def _reject_all(episode: Episode, first: RejectionReason) -> list[Placement]:
 
 
 def _not_covered(episode: Episode, policy: Policy, findings: Findings) -> Settlement:
+    """A programme the policy does not cover: rejected, citing the policy's scope clause."""
     covered = ", ".join(p.value for p in policy.rules.programmes)
-    reason = RejectionReason(
-        code="PROGRAMME_NOT_COVERED",
-        message=f"{policy.rules.policy.document} covers {covered}, not {episode.programme.value}",
-        citation=None,
+    scope = Rule(source=policy.rules.policy.scope)
+    reason = reject(
+        policy,
+        "PROGRAMME_NOT_COVERED",
+        f"{policy.rules.policy.document} covers {covered}, not {episode.programme.value}",
+        scope,
     )
     findings.trace.append(
-        step(policy, "scope", episode.programme.value, f"rejected: {reason.message}", None)
+        step(policy, "scope", episode.programme.value, f"rejected: {reason.message}", scope)
     )
     placements = _reject_all(episode, reason)
+    time_limit = check_time_limit(episode, policy, None, findings)
     return Settlement(
         episode_id=episode.episode_id,
         policy=policy.ref,
@@ -329,7 +334,7 @@ def _not_covered(episode: Episode, policy: Policy, findings: Findings) -> Settle
         status="rejected",
         rejection_reasons=(reason,),
         settled_as=None,
-        time_limit=check_time_limit(episode, policy, None, findings),
+        time_limit=time_limit.model_copy(update={"citation": reason.citation}),
         payment=None,
         lines=build_lines(episode.charges, placements),
         totals=build_totals(episode.charges, placements),

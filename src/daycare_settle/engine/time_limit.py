@@ -173,7 +173,14 @@ def _sessions_same_day(
             f"no stay-length limit for a settlement cycle ({cycle_days} day(s), {hours} h); "
             f"{len(episode.sessions)} session(s) checked for starting and ending on one day",
             rule,
-            (read("max_cycle_days", None if limit is None else limit.days, limit or rule),),
+            (
+                read(
+                    "max_cycle_days",
+                    None if limit is None else limit.days,
+                    limit or rule,
+                    field="days" if limit else "max_cycle",
+                ),
+            ),
         )
     )
     return TimeLimit(

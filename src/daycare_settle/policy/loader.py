@@ -333,7 +333,12 @@ def _walk(
 
 
 def _check_references(document: YamlDocument, rules: RuleFile) -> None:
-    """Every ``source`` names a clause; every catalogue a rule uses is declared."""
+    """Every ``source`` (and the header's ``scope``) names a clause; a national-definition
+    names a clause of its national document; every catalogue a rule uses is declared."""
+    if rules.policy.scope not in rules.clauses:
+        raise document.error(
+            ("policy", "scope"), f"scope {rules.policy.scope!r} names no clause in 'clauses'"
+        )
     for path, node in _walk(document.data):
         if not isinstance(node, dict):
             continue
@@ -342,6 +347,15 @@ def _check_references(document: YamlDocument, rules: RuleFile) -> None:
             raise document.error(
                 (*path, "source"), f"source {source!r} names no clause in 'clauses'"
             )
+        if node.get("provenance") == "national-definition":
+            clause = rules.clauses[source] if isinstance(source, str) else None
+            if clause is None or clause.document is None:
+                raise document.error(
+                    (*path, "source"),
+                    f"provenance national-definition cites {source!r}, which names no "
+                    "national document: give the clause of that document (with its "
+                    "'document') as the source, or label the value local-parameter",
+                )
         catalogue = node.get("catalogue")
         if node.get("kind") == "catalogue_match" and catalogue not in rules.catalogues:
             raise document.error(

@@ -1,10 +1,12 @@
 """The rule-file schema: generic rule kinds that a city's YAML file sets.
 
-Every rule says where it comes from: ``source`` names a clause of the file's ``clauses``
-table (document, clause number, quoted original text). Where the policy text is silent the
-rule carries ``provenance`` (``local-parameter``, ``national-definition`` or
-``illustrative``) and a ``note`` saying what was chosen and why. All models reject unknown
-keys and are frozen; a wrong key fails at load with file:line.
+Every rule says where it comes from: ``source`` (required) names a clause of the file's
+``clauses`` table (document, clause number, quoted original text); every decision and every
+line of a result cites it. Where the clause does not state a value, the rule's ``readings``
+label that value (``local-parameter``, ``national-definition`` or ``illustrative``, a note,
+the alternative and the value that selects it); where the rule's kind itself is a reading,
+the rule carries ``provenance`` and a ``note``. All models reject unknown keys and are
+frozen; a wrong key fails at load with file:line.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ StrictDate = Annotated[dt.date, Field(strict=True)]
 """A date read from YAML as a date (``YYYY-MM-DD``), never from text or a number."""
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$", max_length=80)]
 
-_RULE_KEYS = frozenset({"source", "provenance", "note", "readings", "kind"})
+_RULE_KEYS = frozenset({"source", "provenance", "note", "alternative", "readings", "kind"})
 
 
 class Reading(FrozenModel):
@@ -47,31 +49,45 @@ class Reading(FrozenModel):
     alternative: str = Field(min_length=1)
     """The other reading(s), and the value of this key that selects each."""
     source: str | None = None
-    """For ``national-definition``: the clause (naming its national document) that states
-    the value; otherwise the clause that leaves the value open, where there is one."""
+    """For ``national-definition`` (required): the clause, naming its national document
+    (``document``), that states the value; otherwise the clause that leaves the value
+    open, where it is not the rule's own."""
+
+    @model_validator(mode="after")
+    def _national_source(self) -> Reading:
+        if self.provenance == "national-definition" and self.source is None:
+            raise ValueError(
+                "a national-definition reading needs 'source': the clause of the national "
+                "document that states the value"
+            )
+        return self
 
 
 class Rule(FrozenModel):
-    """What every rule carries: its clause, or the provenance of a value the text lacks.
+    """What every rule carries: its clause, and the provenance of what the clause lacks.
 
+    ``source`` is required: the clause that states the rule or, for a reading, the clause
+    that leaves the matter open (e.g. one delegating details to the agency or region).
     ``provenance`` and ``note`` label the rule as a whole (its kind is itself a reading);
     ``readings`` labels single values: each key names a field of the rule whose value the
     cited clause does not state. A value without a reading has the rule's provenance.
     """
 
-    source: str | None = None
+    source: str = Field(min_length=1)
     provenance: Provenance = "explicit"
     note: str | None = None
+    alternative: str | None = None
+    """For a rule whose kind is a reading: the other reading, and the rule that selects it."""
     readings: dict[str, Reading] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _has_origin(self) -> Rule:
-        if self.provenance == "explicit" and self.source is None:
-            raise ValueError("an explicit rule needs 'source' (a key of 'clauses')")
         if self.provenance != "explicit" and not self.note:
             raise ValueError(
                 f"provenance {self.provenance!r} needs a 'note' saying what was chosen"
             )
+        if self.alternative is not None and self.provenance == "explicit":
+            raise ValueError("'alternative' labels a reading: give the rule its 'provenance'")
         fields = set(type(self).model_fields) - _RULE_KEYS
         unknown = sorted(set(self.readings) - fields)
         if unknown:
@@ -256,6 +272,9 @@ class PolicyHeader(FrozenModel):
     effective_until: StrictDate | None = None
     """Last day in force, inclusive; absent while the policy stands."""
     replaces: str | None = None
+    scope: str = Field(min_length=1)
+    """The clause (a key of ``clauses``) that says what the policy covers; cited when an
+    episode's programme is not one the policy covers."""
     source: str | None = None
     """The clause that states the policy's window (e.g. a pilot's first and last day); a
     flag on sessions after ``effective_until`` cites it."""
