@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from daycare_settle.engine.explain import read
+from daycare_settle.engine.trace import read
 from daycare_settle.policy.schema import StayHours
 
 READING = {

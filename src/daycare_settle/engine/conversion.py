@@ -12,8 +12,8 @@ from ..models.episode import Charge, Episode
 from ..models.settlement import ConversionOutcome
 from ..policy.loader import Policy
 from ..policy.schema import ConversionNotProvided, ConversionRule, ConvertToOrdinaryInpatient
-from .explain import cite, read, reject, step
 from .findings import Findings
+from .trace import cite, read, reject, step
 
 STEP = "conversion"
 

@@ -28,8 +28,8 @@ from ..policy.schema import (
     SessionsMainly,
     SessionsRequired,
 )
-from .explain import flag, read, reject, step
 from .findings import Findings
+from .trace import flag, read, reject, step
 
 STEP = "eligibility"
 

@@ -17,10 +17,10 @@ from ..models.common import Category, SessionKind, local_date
 from ..models.episode import Charge, Episode
 from ..policy.loader import Policy
 from ..policy.schema import CappedPerDay, DailyFeeSchedule, FeeDayRule
-from .explain import cite, flag, read, step
 from .findings import Findings
 from .lines import ZERO, Placement, disallowed, included
 from .sessions import day_ward_sessions, in_day_ward
+from .trace import cite, flag, read, step
 
 STEP = "daily_fees"
 

@@ -31,9 +31,9 @@ from ..policy.schema import (
     MergeWindow,
     Rule,
 )
-from .explain import cite, read, step
 from .findings import Findings
 from .lines import Placement, included, not_merged
+from .trace import cite, read, step
 
 STEP = "merge"
 Side = Literal["pre_admission", "post_discharge"]

@@ -23,9 +23,9 @@ from ..policy.schema import (
     QuotaDisease,
     Rule,
 )
-from .explain import cite, flag, read, reject, step
 from .findings import Findings
 from .sessions import day_ward_sessions
+from .trace import cite, flag, read, reject, step
 
 STEP = "payment"
 

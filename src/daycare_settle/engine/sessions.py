@@ -20,9 +20,9 @@ from ..models.episode import Charge, Episode, Session
 from ..models.settlement import Disposition
 from ..policy.loader import Policy
 from ..policy.schema import BetweenSessions
-from .explain import cite, flag, read, step
 from .findings import Findings
 from .lines import Placement, disallowed
+from .trace import cite, flag, read, step
 
 STEP = "between_sessions"
 

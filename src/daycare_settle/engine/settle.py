@@ -29,7 +29,6 @@ from ..policy.schema import (
 )
 from .conversion import conversion_outcome, decide_conversion, in_separate_ward_part
 from .eligibility import check_eligibility
-from .explain import cite, flag, reject, step
 from .fees import place_daily_fees
 from .findings import Findings
 from .lines import Placement, build_lines, build_totals, disallowed, not_merged
@@ -38,6 +37,7 @@ from .payment import decide_payment
 from .sessions import place_between_sessions
 from .stay import place_stay_charge
 from .time_limit import check_time_limit, flag_sessions_after_policy_end
+from .trace import cite, flag, reject, step
 
 EpisodeInput = Episode | Mapping[str, Any] | str | bytes
 P = ParamSpec("P")

@@ -12,8 +12,8 @@ from ..models.episode import Charge, Episode
 from ..policy.loader import Policy
 from ..policy.schema import ConvertToOrdinaryInpatient, PatientSide
 from .conversion import in_separate_ward_part
-from .explain import cite
 from .lines import Placement, disallowed, included, not_merged
+from .trace import cite
 
 
 def place_stay_charge(

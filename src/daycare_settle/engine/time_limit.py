@@ -16,8 +16,8 @@ from ..models.episode import Episode
 from ..models.settlement import Flag, TimeLimit, TimeLimitStatus
 from ..policy.loader import Policy
 from ..policy.schema import NoTimeLimit, SessionsSameDay, StayHours, TimeLimitRule
-from .explain import cite, flag, read, reject, step
 from .findings import Findings
+from .trace import cite, flag, read, reject, step
 
 STEP = "time_limit"
 

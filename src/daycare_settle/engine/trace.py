@@ -1,4 +1,5 @@
-"""Building blocks of the audit trail: citations, parameter reads and trace steps."""
+"""Trace steps — the audit trail of a settlement: citations, the parameter values each
+decision read (with their provenance), trace steps, rejection reasons and flags."""
 
 from __future__ import annotations
 
