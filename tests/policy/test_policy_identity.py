@@ -105,7 +105,8 @@ def test_an_unchanged_policy_is_compiled_once(tree: Path) -> None:
 
 def test_the_result_records_the_library_version() -> None:
     result = settle(builders.episode(), "panzhihua")
-    pyproject = tomllib.loads((ROOT.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    repository = Path(__file__).resolve().parents[2]
+    pyproject = tomllib.loads((repository / "pyproject.toml").read_text(encoding="utf-8"))
     assert __version__ == pyproject["project"]["version"]
     assert result.library_version == __version__
     assert result.model_dump(mode="json")["library_version"] == __version__
