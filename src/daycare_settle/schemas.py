@@ -72,7 +72,8 @@ def _sorted(value: Any, *, declared: bool = False) -> Any:
     field order (what a reader and a class generator should see first)."""
     if isinstance(value, dict):
         keys = list(value) if declared else sorted(value)
-        return {key: _sorted(value[key], declared=not declared and key == "properties") for key in keys}
+        table = not declared  # inside a properties table, "properties" is a field's name
+        return {key: _sorted(value[key], declared=table and key == "properties") for key in keys}
     if isinstance(value, list):
         return [_sorted(item) for item in value]
     return value

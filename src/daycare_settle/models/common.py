@@ -191,7 +191,7 @@ _MONEY_IN = WithJsonSchema(
             {"type": "string", "pattern": _MONEY_TEXT},
             {"type": "number", "minimum": 0, "maximum": float(MAX_AMOUNT)},
         ],
-        "description": "Yuan, exact to the fen: a decimal string such as \"1234.50\" (ASCII "
+        "description": 'Yuan, exact to the fen: a decimal string such as "1234.50" (ASCII '
         "digits, an optional point; no sign, exponent or spaces) or a JSON number read as an "
         "exact decimal; at most two decimal places that are not zero, 0 to 999999999999.99. "
         "Floats in a host language cannot hold a fen exactly: send a string.",
@@ -226,7 +226,7 @@ Quantity = Annotated[
                 {"type": "string", "pattern": _QUANTITY_TEXT},
                 {"type": "number", "minimum": 0, "maximum": float(MAX_AMOUNT)},
             ],
-            "description": "A number of units: a decimal string such as \"2.5\" or a JSON "
+            "description": 'A number of units: a decimal string such as "2.5" or a JSON '
             "number read as an exact decimal; at most six decimal places that are not zero.",
         },
         mode="validation",
