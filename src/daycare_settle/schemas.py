@@ -40,7 +40,10 @@ def json_schema(name: str) -> dict[str, Any]:
     """The JSON Schema called ``name`` (one of :data:`NAMES`), with ``$schema`` and ``$id``
     first and every object's keys sorted below them. :class:`KeyError` for an unknown name."""
     model, mode = _MODELS[name]
-    body = _sorted(model.model_json_schema(mode=mode))
+    body = model.model_json_schema(mode=mode)
+    if mode == "serialization":
+        _require_every_property(body)
+    body = _sorted(body)
     return {"$schema": DIALECT, "$id": f"{BASE_ID}{name}.schema.json", **body}
 
 
@@ -65,6 +68,21 @@ def write(directory: Path, names: Sequence[str] = NAMES) -> list[Path]:
         path.write_bytes(schema_text(name).encode("utf-8"))
         written.append(path)
     return written
+
+
+def _require_every_property(value: Any) -> None:
+    """Output JSON always carries every field (``model_dump_json`` leaves none out), so in
+    the serialisation schema every property is required, defaults or not: a class generated
+    from it then need not treat ``conversion`` or ``library_version`` as maybe-absent."""
+    if isinstance(value, dict):
+        properties = value.get("properties")
+        if value.get("type") == "object" and isinstance(properties, dict):
+            value["required"] = list(properties)
+        for item in value.values():
+            _require_every_property(item)
+    elif isinstance(value, list):
+        for item in value:
+            _require_every_property(item)
 
 
 def _sorted(value: Any, *, declared: bool = False) -> Any:
