@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple, NoReturn
 
-from . import batch
+from . import batch, schemas
 from .engine import settle
 from .errors import DaycareSettleError, FieldProblem, InvalidEpisode
 from .files import EPISODE_FILE_LIMIT, UnreadableFile, read_bounded
@@ -125,6 +125,8 @@ def _run(argv: Sequence[str] | None) -> int:
         return _readings(args.policies)
     if args.command == "examples":
         return _examples(Path(args.directory), check=args.check, update=args.update)
+    if args.command == "schema":
+        return _schema(args.name, args.write)
     return _policies()
 
 
@@ -165,6 +167,9 @@ def _parser() -> argparse.ArgumentParser:
     policy_commands = policy.add_subparsers(dest="policy_command", required=True)
     register = policy_commands.add_parser("readings", help="print the register of readings")
     register.add_argument("policies", nargs="*", metavar="P", help="policy id or rule-file path")
+    schema = commands.add_parser("schema", help="print a JSON Schema (episode, settlement, policy)")
+    schema.add_argument("name", nargs="?", choices=schemas.NAMES, help="which schema")
+    schema.add_argument("--write", metavar="DIR", help="write <name>.schema.json files to DIR")
     return parser
 
 
@@ -189,6 +194,22 @@ def _settle(names: Sequence[str], policy: str, *, explain: bool) -> int:
     else:
         dumped = [r.model_dump(mode="json") for r in results]
         _write_data((json.dumps(dumped, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    return EXIT_OK
+
+
+def _schema(name: str | None, directory: str | None) -> int:
+    """One schema on standard output, or with ``--write DIR`` the named one (all when no name
+    is given) written to ``DIR/<name>.schema.json``."""
+    if directory is None:
+        if name is None:
+            raise _UsageError("daycare-settle schema: error: name a schema or give --write DIR")
+        _write_data(schemas.schema_text(name).encode("utf-8"))
+        return EXIT_OK
+    try:
+        written = schemas.write(Path(directory), [name] if name else schemas.NAMES)
+    except OSError as exc:
+        raise _OutputError(f"{directory}: {exc.strerror or exc}") from None
+    _write("".join(f"wrote {_printable(str(path))}\n" for path in written))
     return EXIT_OK
 
 

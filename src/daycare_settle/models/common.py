@@ -25,7 +25,15 @@ from decimal import (
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 """The default zone for naive input and the zone in which calendar days are counted.
@@ -172,10 +180,39 @@ def _money_to_str(value: Decimal) -> str:
     return format(value, "f")
 
 
+# JSON Schema of the accepted JSON (documentation only: the validators above decide). A string
+# is the digits the validators read; a non-zero digit past the fen (or the sixth place of a
+# quantity) is refused, trailing zeros are not; at most 12 integer digits (MAX_AMOUNT).
+_MONEY_TEXT = r"^0*[0-9]{1,12}(?:\.[0-9]{1,2}0*)?$"
+_QUANTITY_TEXT = r"^0*[0-9]{1,12}(?:\.[0-9]{1,6}0*)?$"
+_MONEY_IN = WithJsonSchema(
+    {
+        "anyOf": [
+            {"type": "string", "pattern": _MONEY_TEXT},
+            {"type": "number", "minimum": 0, "maximum": float(MAX_AMOUNT)},
+        ],
+        "description": 'Yuan, exact to the fen: a decimal string such as "1234.50" (ASCII '
+        "digits, an optional point; no sign, exponent or spaces) or a JSON number read as an "
+        "exact decimal; at most two decimal places that are not zero, 0 to 999999999999.99. "
+        "Floats in a host language cannot hold a fen exactly: send a string.",
+    },
+    mode="validation",
+)
+_MONEY_OUT = WithJsonSchema(
+    {
+        "type": "string",
+        "pattern": r"^[0-9]{1,12}\.[0-9]{2}$",
+        "description": "Yuan, exact to the fen, as a decimal string with two places.",
+    },
+    mode="serialization",
+)
+
 Money = Annotated[
     Decimal,
     BeforeValidator(_to_money),
     PlainSerializer(_money_to_str, return_type=str, when_used="json"),
+    _MONEY_IN,
+    _MONEY_OUT,
 ]
 """A non-negative amount in yuan, exact to the fen; serialised to JSON as a string."""
 
@@ -183,6 +220,20 @@ Quantity = Annotated[
     Decimal,
     BeforeValidator(_to_quantity),
     PlainSerializer(_money_to_str, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": _QUANTITY_TEXT},
+                {"type": "number", "minimum": 0, "maximum": float(MAX_AMOUNT)},
+            ],
+            "description": 'A number of units: a decimal string such as "2.5" or a JSON '
+            "number read as an exact decimal; at most six decimal places that are not zero.",
+        },
+        mode="validation",
+    ),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^[0-9]{1,12}(?:\.[0-9]{1,6})?$"}, mode="serialization"
+    ),
 ]
 """A non-negative number of units, at most six decimal places; serialised as a string."""
 
@@ -208,7 +259,14 @@ def _check_identifier(value: str) -> str:
     return value
 
 
-Identifier = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_check_identifier)]
+_VISIBLE_ENDS = r"^\S(?:.*\S)?$"
+"""JSON Schema only: no whitespace at either end and no line break (the validator decides)."""
+
+Identifier = Annotated[
+    str,
+    Field(min_length=1, max_length=200, json_schema_extra={"pattern": _VISIBLE_ENDS}),
+    AfterValidator(_check_identifier),
+]
 """Free text that names something (an episode, a patient, a charge, a ward): 1-200 printable
 characters (``str.isprintable``: no control, format, bidi, zero-width, surrogate or private-use
 characters, no line break, tab or non-ASCII space), not beginning or ending with a space."""
@@ -300,7 +358,20 @@ def _to_aware(value: object) -> dt.datetime:
     return _in_range(value)
 
 
-LocalDateTime = Annotated[dt.datetime, BeforeValidator(_to_aware)]
+LocalDateTime = Annotated[
+    dt.datetime,
+    BeforeValidator(_to_aware),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^" + _DATE_TIME.pattern + "$",
+            "description": "ISO 8601 date-time YYYY-MM-DDTHH:MM[:SS[.ffffff]] with an optional "
+            "Z or +HH:MM; without an offset it is read as Asia/Shanghai (UTC+08:00). Years "
+            "1900-2999. Not RFC 3339: seconds and the offset may be left out.",
+        },
+        mode="validation",
+    ),
+]
 """A timezone-aware date-time; naive input is read as Asia/Shanghai."""
 
 
@@ -369,7 +440,19 @@ _CATEGORIES: dict[str, Category] = {
 }
 
 
-CategoryField = Annotated[Category, BeforeValidator(Category.parse)]
+CategoryField = Annotated[
+    Category,
+    BeforeValidator(Category.parse),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": [c.value for c in Category] + [c.national_code for c in Category],
+            "description": "A charge category of the national settlement list by name, or by "
+            "its national code 01-14 (01 床位费 … 14 其他费).",
+        },
+        mode="validation",
+    ),
+]
 
 
 class CodeSystem(StrEnum):
