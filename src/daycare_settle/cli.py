@@ -125,6 +125,8 @@ def _run(argv: Sequence[str] | None) -> int:
         return _readings(args.policies)
     if args.command == "examples":
         return _examples(Path(args.directory), check=args.check, update=args.update)
+    if args.command == "serve":
+        return _serve(args.host, args.port)
     return _policies()
 
 
@@ -165,7 +167,22 @@ def _parser() -> argparse.ArgumentParser:
     policy_commands = policy.add_subparsers(dest="policy_command", required=True)
     register = policy_commands.add_parser("readings", help="print the register of readings")
     register.add_argument("policies", nargs="*", metavar="P", help="policy id or rule-file path")
+    serve = commands.add_parser("serve", help="run the HTTP service (extra: server)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on")
     return parser
+
+
+def _serve(host: str, port: int) -> int:
+    """``serve``: the HTTP service, when the ``server`` extra is installed."""
+    try:
+        from .service import serve  # noqa: PLC0415 - the optional extra
+    except ImportError as exc:
+        raise _UsageError(
+            "daycare-settle serve: error: the HTTP service needs the server extra "
+            f"(pip install 'daycare_settle[server]'): {exc}"
+        ) from None
+    return serve(host, port)
 
 
 # --- commands ---------------------------------------------------------------------------
