@@ -16,7 +16,7 @@ from daycare_settle.errors import PolicyLoadError
 from daycare_settle.models.common import SHANGHAI
 from daycare_settle.policy import policy_ids, resolve_policy, versions
 from daycare_settle.policy.readings import readings
-from tests.builders import EXAMPLES, example_episodes, episode
+from tests.builders import EXAMPLES, episode, example_episodes
 from tests.service.conftest import LiveServer
 
 EXAMPLE_PATHS = example_episodes()
@@ -60,9 +60,7 @@ def test_unknown_route_and_wrong_method_are_problem_details(live: LiveServer) ->
 @pytest.mark.parametrize("path", EXAMPLE_PATHS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_settle_answers_the_bytes_of_to_json(live: LiveServer, path: Any) -> None:
     body = path.read_bytes()
-    response = live.client.post(
-        "/v1/settle", params={"policy": path.parent.name}, content=body
-    )
+    response = live.client.post("/v1/settle", params={"policy": path.parent.name}, content=body)
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     assert response.headers["x-daycare-settle-version"] == __version__
@@ -156,9 +154,7 @@ def test_an_unexpected_exception_is_a_logged_internal_error(
 
 
 def test_an_oversize_body_is_413(small: LiveServer) -> None:
-    response = small.client.post(
-        "/v1/settle", params={"policy": "panzhihua"}, content=b" " * 1_001
-    )
+    response = small.client.post("/v1/settle", params={"policy": "panzhihua"}, content=b" " * 1_001)
     body = problem(response, 413, "request_too_large")
     assert "1000 bytes" in body["detail"]
 
