@@ -596,14 +596,17 @@ def openapi() -> dict[str, Any]:
     schemas = defs["$defs"]
     ids = policy_ids()
     policy = _parameter(
-        "policy", "query", "a bundled policy id (GET /v1/policies)", {"type": "string"}
+        "policy",
+        "query",
+        "a bundled policy id (see GET /v1/policies); another id answers 404 unknown_policy",
+        {"type": "string", "enum": ids},
     )
     source = _parameter(
         "from",
         "query",
-        "the input format: `episode` (default); `platform` is planned and refused for now "
-        "with the problem `unsupported_input_format`",
-        {"type": "string", "enum": ["episode", "platform"]},
+        "the input format: `episode` (the default). Platform records (`platform`) are "
+        "planned; until then `from=platform` answers 400 `unsupported_input_format`",
+        {"type": "string", "enum": ["episode"]},
     )
 
     def ref(name: str) -> dict[str, str]:
@@ -644,7 +647,8 @@ def openapi() -> dict[str, Any]:
                 "summary": "Settle JSON lines, streamed: one line out per non-blank line in",
                 "parameters": [policy, source],
                 "requestBody": {
-                    "required": True,
+                    "required": False,  # no body, no lines: an empty stream
+                    "description": "one episode (JSON) per line; blank lines are skipped",
                     "content": {NDJSON: {"schema": {"type": "string"}}},
                 },
                 "responses": {

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 
 from daycare_settle import __version__, settle
@@ -356,3 +357,19 @@ def test_openapi_is_3_1_and_names_every_route(live: LiveServer) -> None:
     }
     schemas = document["components"]["schemas"]
     assert {"Episode", "Settlement", "Problem", "PolicyList", "PolicyDetail"} <= set(schemas)
+
+
+def test_every_example_settlement_matches_the_openapi_schema(live: LiveServer) -> None:
+    document = live.client.get("/openapi.json").json()
+    validator = jsonschema.Draft202012Validator(
+        {"$ref": "#/components/schemas/Settlement", "components": document["components"]}
+    )
+    for path in EXAMPLE_PATHS:
+        response = live.client.post(
+            "/v1/settle", params={"policy": path.parent.name}, content=path.read_bytes()
+        )
+        assert response.status_code == 200
+        errors = [e.message for e in validator.iter_errors(response.json())]
+        assert errors == [], path
+    broken = {"episode_id": "x", "policy": {}}
+    assert list(validator.iter_errors(broken))  # the validator does refuse a non-settlement
