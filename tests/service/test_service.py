@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -373,3 +374,20 @@ def test_every_example_settlement_matches_the_openapi_schema(live: LiveServer) -
         assert errors == [], path
     broken = {"episode_id": "x", "policy": {}}
     assert list(validator.iter_errors(broken))  # the validator does refuse a non-settlement
+
+
+def test_concurrent_requests_answer_the_same_bytes(live: LiveServer) -> None:
+    paths = EXAMPLE_PATHS[:4]
+    wanted = {p: settle(p.read_bytes(), policy=p.parent.name).to_json().encode() for p in paths}
+
+    def post(path: Any) -> bytes:
+        with httpx.Client(base_url=live.url, timeout=60) as client:
+            response = client.post(
+                "/v1/settle", params={"policy": path.parent.name}, content=path.read_bytes()
+            )
+            assert response.status_code == 200
+            return response.content
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(post, paths * 4))
+    assert answers == [wanted[p] for p in paths * 4]
