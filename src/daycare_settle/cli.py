@@ -5,7 +5,8 @@ Other commands: ``examples [DIR]`` settles every ``DIR/<policy-id>/*.json`` (exc
 summary line each; ``--check`` compares each result with its expected file byte for byte
 and ``--update`` writes the expected files. ``policies`` lists the bundled policies;
 ``policy readings [P ...]`` prints the register of readings of policies P (ids or
-rule-file paths; all bundled policies when none is given) as markdown.
+rule-file paths; all bundled policies when none is given) as markdown. ``serve [--host H]
+[--port N]`` runs the HTTP service (extra ``daycare_settle[server]``; docs/service.md).
 
 Input JSON is always read as UTF-8 bytes, whatever the locale; the settlement JSON is
 written as UTF-8. Text for people (``--explain``, summaries, errors) escapes control,
