@@ -5,7 +5,8 @@ Other commands: ``examples [DIR]`` settles every ``DIR/<policy-id>/*.json`` (exc
 summary line each; ``--check`` compares each result with its expected file byte for byte
 and ``--update`` writes the expected files. ``policies`` lists the bundled policies;
 ``policy readings [P ...]`` prints the register of readings of policies P (ids or
-rule-file paths; all bundled policies when none is given) as markdown.
+rule-file paths; all bundled policies when none is given) as markdown. ``serve [--host H]
+[--port N]`` runs the HTTP service (extra ``daycare_settle[server]``; docs/service.md).
 
 Input JSON is always read as UTF-8 bytes, whatever the locale; the settlement JSON is
 written as UTF-8. Text for people (``--explain``, summaries, errors) escapes control,
@@ -127,6 +128,8 @@ def _run(argv: Sequence[str] | None) -> int:
         return _examples(Path(args.directory), check=args.check, update=args.update)
     if args.command == "schema":
         return _schema(args.name, args.write)
+    if args.command == "serve":
+        return _serve(args.host, args.port)
     return _policies()
 
 
@@ -170,7 +173,22 @@ def _parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="print a JSON Schema (episode, settlement, policy)")
     schema.add_argument("name", nargs="?", choices=schemas.NAMES, help="which schema")
     schema.add_argument("--write", metavar="DIR", help="write <name>.schema.json files to DIR")
+    serve = commands.add_parser("serve", help="run the HTTP service (extra: server)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on")
     return parser
+
+
+def _serve(host: str, port: int) -> int:
+    """``serve``: the HTTP service, when the ``server`` extra is installed."""
+    try:
+        from .service import serve  # noqa: PLC0415 - the optional extra
+    except ImportError as exc:
+        raise _UsageError(
+            "daycare-settle serve: error: the HTTP service needs the server extra "
+            f"(pip install 'daycare_settle[server]'): {exc}"
+        ) from None
+    return serve(host, port)
 
 
 # --- commands ---------------------------------------------------------------------------
