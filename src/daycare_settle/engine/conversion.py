@@ -8,6 +8,7 @@ which belongs to the ward) belongs to a separate ordinary inpatient settlement.
 
 from __future__ import annotations
 
+from ..codes import RejectionCode
 from ..models.episode import Charge, Episode
 from ..models.settlement import ConversionOutcome
 from ..policy.loader import Policy
@@ -35,7 +36,7 @@ def decide_conversion(
         findings.rejections.append(
             reject(
                 policy,
-                "CONVERSION_NOT_PROVIDED",
+                RejectionCode.CONVERSION_NOT_PROVIDED,
                 f"the episode {moved}, but this policy does not settle converted episodes",
                 rule,
             )

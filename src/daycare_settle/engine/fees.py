@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 
+from ..codes import FlagCode, LineReason
 from ..models.common import Category, SessionKind, local_date
 from ..models.episode import Charge, Episode
 from ..policy.loader import Policy
@@ -65,15 +66,15 @@ def place_daily_fees(
         charge = charges[index]
         day = local_date(charge.at)
         if day not in days:
-            result[index] = disallowed("FEE_NO_SESSION_DAY", cite(policy, schedule))
+            result[index] = disallowed(LineReason.FEE_NO_SESSION_DAY, cite(policy, schedule))
             continue
         rule = days[day]
         if rule is None:
-            result[index] = disallowed("FEE_DAY_NOT_SCHEDULED", cite(policy, schedule))
+            result[index] = disallowed(LineReason.FEE_DAY_NOT_SCHEDULED, cite(policy, schedule))
         elif not isinstance(rule, CappedPerDay):
-            result[index] = disallowed("FEE_NOT_CHARGEABLE", cite(policy, rule))
+            result[index] = disallowed(LineReason.FEE_NOT_CHARGEABLE, cite(policy, rule))
         elif tier not in rule.caps_by_tier:
-            result[index] = disallowed("FEE_TIER_NOT_SCHEDULED", cite(policy, rule))
+            result[index] = disallowed(LineReason.FEE_TIER_NOT_SCHEDULED, cite(policy, rule))
         else:
             key = (day, charge.category)
             left = max(rule.caps_by_tier[tier][charge.category] - used.get(key, ZERO), ZERO)
@@ -81,7 +82,9 @@ def place_daily_fees(
             used[key] = used.get(key, ZERO) + allowed
             if allowed < charge.amount:
                 capped.append(charge.id)
-            reason = "FEE_WITHIN_CAP" if allowed == charge.amount else "FEE_CAPPED"
+            reason = (
+                LineReason.FEE_WITHIN_CAP if allowed == charge.amount else LineReason.FEE_CAPPED
+            )
             result[index] = included(allowed, reason, cite(policy, rule))
     _report(policy, schedule, days, tier, len(order), capped, findings)
     return result
@@ -129,7 +132,7 @@ def _report(
         findings.flags.append(
             flag(
                 policy,
-                "FEE_OVER_DAILY_STANDARD",
+                FlagCode.FEE_OVER_DAILY_STANDARD,
                 "warning",
                 f"{len(capped)} charge(s) exceed the day ward's daily fee standard; the excess "
                 f"is disallowed: {', '.join(capped)}",

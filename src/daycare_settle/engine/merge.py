@@ -16,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+from ..codes import LineReason
 from ..models.common import local_date
 from ..models.episode import Charge, Episode
 from ..models.settlement import Citation, TraceStep
@@ -37,6 +38,14 @@ from .trace import cite, read, step
 
 STEP = "merge"
 Side = Literal["pre_admission", "post_discharge"]
+_MERGED: dict[Side, LineReason] = {
+    "pre_admission": LineReason.MERGED_PRE_ADMISSION,
+    "post_discharge": LineReason.MERGED_POST_DISCHARGE,
+}
+_NO_MERGE: dict[Side, LineReason] = {
+    "pre_admission": LineReason.NOT_MERGED_NO_PRE_ADMISSION_MERGE,
+    "post_discharge": LineReason.NOT_MERGED_NO_POST_DISCHARGE_MERGE,
+}
 
 
 @dataclass(frozen=True)
@@ -123,14 +132,14 @@ def place_during_stay(episode: Episode, plan: StayPlan, charge: Charge) -> Place
     """Decide an outpatient-booked charge dated inside the stay (admission to discharge)."""
     rule = plan.rule
     if not isinstance(rule, MergeDuringStay):
-        return not_merged("OUTPATIENT_CHARGE_DURING_STAY", plan.citation)
+        return not_merged(LineReason.OUTPATIENT_CHARGE_DURING_STAY, plan.citation)
     if rule.same_institution and episode.charge_institution(charge) != episode.institution.id:
-        return not_merged("NOT_MERGED_OTHER_INSTITUTION", plan.citation)
+        return not_merged(LineReason.NOT_MERGED_OTHER_INSTITUTION, plan.citation)
     if rule.requires_related and not charge.related:
-        return not_merged("NOT_MERGED_UNRELATED", plan.citation)
+        return not_merged(LineReason.NOT_MERGED_UNRELATED, plan.citation)
     if rule.categories != "all" and charge.category not in rule.categories:
-        return not_merged("NOT_MERGED_CATEGORY", plan.citation)
-    return included(charge.amount, "MERGED_DURING_STAY", plan.citation)
+        return not_merged(LineReason.NOT_MERGED_CATEGORY, plan.citation)
+    return included(charge.amount, LineReason.MERGED_DURING_STAY, plan.citation)
 
 
 def _bound(episode: Episode, side: Side, rule: MergeRule) -> Bound:
@@ -188,22 +197,23 @@ def place_outside_charge(
     (booked ``post_discharge``, or booked ``outpatient`` and dated after discharge)."""
     if plan.side == "post_discharge" and charge.at < episode.discharged_at:
         # dated before discharge, it is no post-discharge cost, whatever the window
-        return not_merged("POST_DISCHARGE_CHARGE_BEFORE_DISCHARGE", plan.citation)
+        return not_merged(LineReason.POST_DISCHARGE_CHARGE_BEFORE_DISCHARGE, plan.citation)
     if plan.dropped_by is not None:
-        return not_merged("NOT_MERGED_AFTER_CONVERSION", cite(policy, plan.dropped_by))
+        return not_merged(LineReason.NOT_MERGED_AFTER_CONVERSION, cite(policy, plan.dropped_by))
     rule = plan.rule
     if not isinstance(rule, MergeWindow):
-        return not_merged(f"NOT_MERGED_NO_{plan.side.upper()}_MERGE", plan.citation)
+        return not_merged(_NO_MERGE[plan.side], plan.citation)
     if rule.same_institution and episode.charge_institution(charge) != episode.institution.id:
-        return not_merged("NOT_MERGED_OTHER_INSTITUTION", plan.citation)
+        return not_merged(LineReason.NOT_MERGED_OTHER_INSTITUTION, plan.citation)
     if rule.requires_related and not charge.related:
-        return not_merged("NOT_MERGED_UNRELATED", plan.citation)
+        return not_merged(LineReason.NOT_MERGED_UNRELATED, plan.citation)
     if rule.categories != "all" and charge.category not in rule.categories:
-        return not_merged("NOT_MERGED_CATEGORY", plan.citation)
+        return not_merged(LineReason.NOT_MERGED_CATEGORY, plan.citation)
     if not _in_window(plan, charge):
-        return not_merged("NOT_MERGED_OUTSIDE_WINDOW", cite(policy, rule.window) or plan.citation)
-    reason = "MERGED_PRE_ADMISSION" if plan.side == "pre_admission" else "MERGED_POST_DISCHARGE"
-    return included(charge.amount, reason, plan.citation, merged=plan.side)
+        return not_merged(
+            LineReason.NOT_MERGED_OUTSIDE_WINDOW, cite(policy, rule.window) or plan.citation
+        )
+    return included(charge.amount, _MERGED[plan.side], plan.citation, merged=plan.side)
 
 
 def _in_window(plan: SidePlan, charge: Charge) -> bool:

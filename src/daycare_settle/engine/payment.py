@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Literal
 
+from ..codes import FlagCode, RejectionCode
 from ..models.common import FEN, CodeSystem, Setting, local_date
 from ..models.episode import Code, Episode
 from ..models.settlement import CalculationStep, ParameterRead, Payment
@@ -190,18 +191,18 @@ def _fee_for_service_or_quota(
     daily = rule.ordinary_daily_fees.by_tier.get(episode.institution.tier)
     if choice != "quota_minus_fees":
         failure = (
-            "AGENCY_CHOICE_UNKNOWN",
+            RejectionCode.AGENCY_CHOICE_UNKNOWN,
             f"agency_method_choice {choice!r} is not offered (fee_for_service, quota_minus_fees)",
         )
     elif disease is None:
         failure = (
-            "QUOTA_DISEASE_NOT_LISTED",
+            RejectionCode.QUOTA_DISEASE_NOT_LISTED,
             f"quota_minus_fees was chosen, but the principal diagnosis {code.code} is not "
             "among the diseases formerly settled on a quota",
         )
     elif daily is None:
         failure = (
-            "QUOTA_TIER_NOT_PRICED",
+            RejectionCode.QUOTA_TIER_NOT_PRICED,
             f"no ordinary daily fees are set for tier {episode.institution.tier}",
         )
     if failure is not None:
@@ -287,12 +288,12 @@ def _bed_days(
         return (last - first).days + 1
     days = {local_date(s.start) for s in episode.sessions}
     if not days:
-        if "SESSIONS_MISSING" in {r.code for r in findings.rejections}:
+        if RejectionCode.SESSIONS_MISSING in {r.code for r in findings.rejections}:
             return None  # already refused for it (an eligibility rule that needs sessions)
         findings.rejections.append(
             reject(
                 policy,
-                "SESSIONS_MISSING",
+                RejectionCode.SESSIONS_MISSING,
                 "per bed-day payment counts treatment days, but the episode gives no sessions",
                 rule,
             )
@@ -311,10 +312,13 @@ def _per_disease(
     table = policy.disease_tables[rule.table]
     match = table.lookup(episode.diagnoses)
     if match.row is None:
+        assert match.code is not None  # a lookup without a row says why
         if match.code not in {r.code for r in findings.rejections}:
             # a disease outside the table cites the table's catalogue clause (二、（一）)
             cited = policy.rules.catalogues[rule.table] if match.unlisted else rule
-            findings.rejections.append(reject(policy, str(match.code), match.message, cited))
+            findings.rejections.append(
+                reject(policy, RejectionCode(match.code), match.message, cited)
+            )
         findings.trace.append(
             step(policy, STEP, "agency: per_disease", f"no standard: {match.message}", rule)
         )
@@ -331,7 +335,7 @@ def _per_disease(
         findings.flags.append(
             flag(
                 policy,
-                "STANDARD_BELOW_PRE_PILOT",
+                FlagCode.STANDARD_BELOW_PRE_PILOT,
                 "info",
                 f"{row.name}: the table's standard {row.standard} is below the pre-pilot "
                 f"standard {row.pre_pilot_standard} by the region's stated exception: "

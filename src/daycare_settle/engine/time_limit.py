@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from ..codes import FlagCode, RejectionCode
 from ..models.common import local_date
 from ..models.episode import Episode
 from ..models.settlement import Flag, TimeLimit, TimeLimitStatus
@@ -86,7 +87,7 @@ def check_time_limit(
             findings.flags.append(
                 flag(
                     policy,
-                    "DAY_CARE_LIMIT_EXCEEDED_BEFORE_CONVERSION",
+                    FlagCode.DAY_CARE_LIMIT_EXCEEDED_BEFORE_CONVERSION,
                     "warning",
                     f"before the conversion the day-care stay {message}",
                     rule,
@@ -94,7 +95,7 @@ def check_time_limit(
             )
         else:
             findings.rejections.append(
-                reject(policy, "TIME_LIMIT_EXCEEDED", f"the stay {message}", rule)
+                reject(policy, RejectionCode.TIME_LIMIT_EXCEEDED, f"the stay {message}", rule)
             )
     return TimeLimit(
         limit_hours=rule.limit_hours,
@@ -145,7 +146,7 @@ def _sessions_same_day(
             findings.flags.append(
                 flag(
                     policy,
-                    "SESSION_SPANS_DAYS",
+                    FlagCode.SESSION_SPANS_DAYS,
                     "warning",
                     f"sessions[{index}] runs from {first} to {last}; the patient goes home "
                     "after each session",
@@ -158,7 +159,7 @@ def _sessions_same_day(
         findings.flags.append(
             flag(
                 policy,
-                "CYCLE_LONGER_THAN_USUAL",
+                FlagCode.CYCLE_LONGER_THAN_USUAL,
                 "warning",
                 f"the settlement cycle spans {cycle_days} calendar days, over the usual "
                 f"{limit.days}",
@@ -208,7 +209,7 @@ def flag_sessions_after_policy_end(episode: Episode, policy: Policy, findings: F
     named = f"{len(late)} session(s) starting " + ", ".join(s.isoformat() for s in late)
     findings.flags.append(
         Flag(
-            code="SESSIONS_AFTER_POLICY_END",
+            code=FlagCode.SESSIONS_AFTER_POLICY_END,
             severity="warning",
             message=(
                 f"{named}: after {last}, the last day of {header.document} "
