@@ -69,9 +69,9 @@ class SidePlan:
 
 @dataclass(frozen=True)
 class StayPlan:
-    """The rule for outpatient-booked charges inside the stay (``None``: none given)."""
+    """The rule for outpatient-booked charges inside the stay."""
 
-    rule: DuringStayRule | None
+    rule: DuringStayRule
     citation: Citation | None
 
 
@@ -100,11 +100,11 @@ def plan_merge(
         plans.append(SidePlan(side, rule, bound, dropped, cite(policy, rule)))
         findings.trace.append(_trace(policy, side, rule, bound, dropped))
     during = rules.during_stay
-    if during is not None:
-        findings.trace.append(_during_trace(policy, during))
-    citation = cite(policy, during) if during is not None else plans[0].citation
+    findings.trace.append(_during_trace(policy, during))
     return MergePlan(
-        pre_admission=plans[0], post_discharge=plans[1], during_stay=StayPlan(during, citation)
+        pre_admission=plans[0],
+        post_discharge=plans[1],
+        during_stay=StayPlan(during, cite(policy, during)),
     )
 
 

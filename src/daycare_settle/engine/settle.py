@@ -247,7 +247,7 @@ def _place_charges(
     or after discharge. See docs/settings.md."""
     plan = plan_merge(episode, policy, rules.merge, conversion, findings)
     placements: list[Placement] = []
-    outside: dict[str, tuple[MergeRule | DuringStayRule | None, list[str]]] = {
+    outside: dict[str, tuple[MergeRule | DuringStayRule, list[str]]] = {
         "pre_admission": (rules.merge.pre_admission, []),
         "during_stay": (rules.merge.during_stay, []),
         "post_discharge": (rules.merge.post_discharge, []),
@@ -296,7 +296,7 @@ def _place(
 
 def _flag_related_outside_categories(
     policy: Policy,
-    rule: MergeRule | DuringStayRule | None,
+    rule: MergeRule | DuringStayRule,
     ids: tuple[str, ...],
     findings: Findings,
 ) -> None:

@@ -277,12 +277,18 @@ class PolicyHeader(FrozenModel):
     episode's programme is not one the policy covers."""
     source: str | None = None
     """The clause that states the policy's window (e.g. a pilot's first and last day); a
-    flag on sessions after ``effective_until`` cites it."""
+    flag on sessions after ``effective_until`` cites it, so it is required with
+    ``effective_until``."""
 
     @model_validator(mode="after")
     def _window(self) -> PolicyHeader:
         if self.effective_until is not None and self.effective_until < self.effective_from:
             raise ValueError("effective_until is before effective_from")
+        if self.effective_until is not None and self.source is None:
+            raise ValueError(
+                "effective_until needs 'source': the clause that states the policy's last "
+                "day (cited by the SESSIONS_AFTER_POLICY_END flag)"
+            )
         return self
 
 
@@ -600,9 +606,10 @@ class MergeRules(FrozenModel):
 
     pre_admission: MergeRule
     post_discharge: MergeRule
-    during_stay: DuringStayRule | None = None
-    """Absent: an outpatient-booked charge inside the stay stays an outpatient cost
-    (``not_merged``, ``OUTPATIENT_CHARGE_DURING_STAY``), citing the pre-admission rule."""
+    during_stay: DuringStayRule
+    """Required, like both windows: ``kind: none`` keeps an outpatient-booked charge inside
+    the stay an outpatient cost (``not_merged``, ``OUTPATIENT_CHARGE_DURING_STAY``), citing
+    this rule; a rule file that says nothing is a load error, never a silent default."""
 
 
 # --- payment ---------------------------------------------------------------------------------
