@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, get_args
+from typing import Any
 
 from ..codes import FlagCode, RejectionCode
 from ..models.common import local_date
@@ -29,6 +29,7 @@ from ..policy.schema import (
     SessionsMainly,
     SessionsRequired,
 )
+from .dispatch import require_complete
 from .findings import Findings
 from .trace import flag, read, reject, step
 
@@ -426,5 +427,4 @@ _CHECKS: dict[type[Any], Callable[[Episode, Policy, Any, Findings], Failure]] = 
 }
 """One check per eligibility kind."""
 
-if set(_CHECKS) != set(get_args(get_args(EligibilityRule)[0])):  # pragma: no cover
-    raise ImportError("every eligibility rule kind needs a check in engine/eligibility.py")
+require_complete(_CHECKS, EligibilityRule, "engine/eligibility.py")
