@@ -111,3 +111,10 @@ def test_reason_codes_are_their_names() -> None:
             assert member.value == member.name
             assert member.value not in seen, member
             seen.add(member.value)
+
+
+@pytest.mark.parametrize("policy", policy_ids())
+def test_every_policy_has_a_page(policy: str) -> None:
+    """CONTRIBUTING.md's step 4: each bundled policy has ``docs/policies/<id>.md``."""
+    page = ROOT / "docs" / "policies" / f"{policy}.md"
+    assert page.is_file(), f"{policy} has no page {page.relative_to(ROOT)}"
