@@ -162,8 +162,16 @@ def _during_stay(
 
 
 def _bound(episode: Episode, side: Side, rule: MergeRule) -> Bound:
-    if isinstance(rule, NoMerge):  # a side that merges nothing has no window to bound
-        return Bound()
+    bound: Callable[[Episode, Side, Any], Bound] = _SIDE_BOUNDS[type(rule)]
+    return bound(episode, side, rule)
+
+
+def _none_bound(episode: Episode, side: Side, rule: NoMerge) -> Bound:
+    """A side that merges nothing has no window to bound."""
+    return Bound()
+
+
+def _window_bound(episode: Episode, side: Side, rule: MergeWindow) -> Bound:
     bound: Callable[[Episode, Side, Any], Bound] = _WINDOW_BOUNDS[type(rule.window)]
     return bound(episode, side, rule.window)
 
@@ -185,8 +193,19 @@ def _pathway_bound(episode: Episode, side: Side, window: ClinicalPathwayWindow) 
 def _trace(
     policy: Policy, side: Side, rule: MergeRule, bound: Bound, dropped: Rule | None
 ) -> TraceStep:
-    if isinstance(rule, NoMerge):
-        return step(policy, STEP, f"{side}: none", f"no {side.replace('_', '-')} costs merge", rule)
+    trace: Callable[[Policy, Side, Any, Bound, Rule | None], TraceStep] = _SIDE_TRACES[type(rule)]
+    return trace(policy, side, rule, bound, dropped)
+
+
+def _none_trace(
+    policy: Policy, side: Side, rule: NoMerge, bound: Bound, dropped: Rule | None
+) -> TraceStep:
+    return step(policy, STEP, f"{side}: none", f"no {side.replace('_', '-')} costs merge", rule)
+
+
+def _window_trace(
+    policy: Policy, side: Side, rule: MergeWindow, bound: Bound, dropped: Rule | None
+) -> TraceStep:
     categories = rule.categories if rule.categories == "all" else [c.value for c in rule.categories]
     window = rule.window
     describe: Callable[[Side, Bound, Any], tuple[ParameterRead, str]] = _WINDOW_TRACES[type(window)]
@@ -282,6 +301,14 @@ _WINDOW_TRACES: dict[type[Any], Callable[[Side, Bound, Any], tuple[ParameterRead
     DaysWindow: _days_trace,
     ClinicalPathwayWindow: _pathway_trace,
 }
+_SIDE_BOUNDS: dict[type[Any], Callable[[Episode, Side, Any], Bound]] = {
+    NoMerge: _none_bound,
+    MergeWindow: _window_bound,
+}
+_SIDE_TRACES: dict[type[Any], Callable[[Policy, Side, Any, Bound, Rule | None], TraceStep]] = {
+    NoMerge: _none_trace,
+    MergeWindow: _window_trace,
+}
 _SIDE_PLACES: dict[type[Any], Callable[[Episode, Policy, SidePlan, Any, Charge], Placement]] = {
     NoMerge: _side_none,
     MergeWindow: _side_window,
@@ -297,6 +324,8 @@ _DURING_PLACES: dict[type[Any], Callable[[Episode, StayPlan, Any, Charge], Place
 """One decision per merge kind: window (its edge and trace), side rule, during-stay rule."""
 require_complete(_WINDOW_BOUNDS, WindowRule, "engine/merge.py windows")
 require_complete(_WINDOW_TRACES, WindowRule, "engine/merge.py window traces")
+require_complete(_SIDE_BOUNDS, MergeRule, "engine/merge.py side bounds")
+require_complete(_SIDE_TRACES, MergeRule, "engine/merge.py side traces")
 require_complete(_SIDE_PLACES, MergeRule, "engine/merge.py sides")
 require_complete(_DURING_PLACES, DuringStayRule, "engine/merge.py during_stay")
 require_complete(_DURING_TRACES, DuringStayRule, "engine/merge.py during_stay traces")
