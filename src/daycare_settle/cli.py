@@ -291,12 +291,21 @@ def _readings(names: Sequence[str]) -> int:
 
 
 def _policies() -> int:
+    """Every bundled policy and its versions; a policy whose rule file does not load is one
+    error line (the others are still listed) and exit status 1."""
+    status = EXIT_OK
     for policy_id in policy_ids():
-        for version in versions(policy_id):
+        try:
+            found = versions(policy_id)
+        except DaycareSettleError as exc:
+            _error(f"daycare-settle: error: {policy_id}: {exc}")
+            status = EXIT_FAILURES
+            continue
+        for version in found:
             header = version.rules.policy
             programmes = ", ".join(p.value for p in version.rules.programmes)
             _write(f"{policy_id}\t{header.document}\t{version.window_text()}\t{programmes}\n")
-    return EXIT_OK
+    return status
 
 
 # --- expected results -------------------------------------------------------------------

@@ -30,6 +30,7 @@ programmes:
     merge:
       pre_admission: {kind: none, source: c}
       post_discharge: {kind: none, source: c}
+      during_stay: {kind: none, source: c}
     conversion: {kind: ordinary_inpatient, source: c, mode: merged, agency: drg,
                  counts_toward_annual_inpatient_cap: true}
     between_sessions:

@@ -42,7 +42,7 @@ def test_outpatient_booking_between_sessions_is_judged_like_day_care(tmp_path: P
     lines = {ln.charge_id: ln for ln in result.lines}
     assert lines["inf"].reason == "BETWEEN_SESSIONS_NOT_ALLOWED"
     assert lines["inf"].disposition.value == "disallowed"
-    # allowed between sessions, but no during_stay rule: it stays an outpatient cost
+    # allowed between sessions, but the during_stay rule is none: it stays an outpatient cost
     assert lines["lab"].reason == "OUTPATIENT_CHARGE_DURING_STAY"
 
 

@@ -539,11 +539,22 @@ def test_pzh_7_1_post_discharge_handling_merges_within_seven_days() -> None:
     assert result.totals.merged_post_discharge == Decimal("100.00")
 
 
-def test_pzh_outpatient_charge_during_stay_not_merged() -> None:
+def test_pzh_7_1_outpatient_booked_charge_during_stay_is_a_cost_of_the_stay() -> None:
+    """第七条（一） 日间医疗期间发生的…医疗费用…按一次住院结算: a charge dated inside the stay
+    joins it whatever its booking and relatedness (readings); at another hospital it does not."""
     result = settled(
-        charges=[charge("s", at(2)), charge("o", at(3), "outpatient", "examination", related=True)]
+        charges=[
+            charge("s", at(2)),
+            charge("o", at(3), "outpatient", "examination", related=True),
+            charge("u", at(3), "outpatient", "western_drug"),
+            charge("x", at(3), "outpatient", "examination", institution_id="H-OTHER"),
+        ]
     )
-    assert line(result, "o").reason == "OUTPATIENT_CHARGE_DURING_STAY"
+    assert line(result, "o").reason == "MERGED_DURING_STAY"
+    assert line(result, "u").reason == "MERGED_DURING_STAY"
+    assert line(result, "x").reason == "NOT_MERGED_OTHER_INSTITUTION"
+    assert line(result, "o").citation is not None
+    assert line(result, "o").citation.clause == "第七条（一）"
 
 
 def test_pzh_day_care_charge_outside_stay_disallowed() -> None:

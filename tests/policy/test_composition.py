@@ -32,6 +32,7 @@ programmes:
     merge:
       pre_admission: {{kind: none, source: tcm_1, provenance: local-parameter, note: none merge}}
       post_discharge: {{kind: none, source: tcm_1, provenance: local-parameter, note: none}}
+      during_stay: {{kind: none, source: tcm_1, provenance: local-parameter, note: none}}
     conversion: {{kind: not_provided, source: tcm_1, provenance: local-parameter, note: refused}}
     payment:
       patient:

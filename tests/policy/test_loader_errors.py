@@ -142,7 +142,8 @@ def test_consecutive_versions_load(folder: Path) -> None:
     (root / "city").mkdir(parents=True)
     shutil.copytree(folder / "catalogues", root / "city" / "catalogues")
     earlier = edited(
-        "effective_from: 2024-11-12", "effective_from: 2024-11-12\n  effective_until: 2025-05-31"
+        "effective_from: 2024-11-12",
+        "effective_from: 2024-11-12\n  effective_until: 2025-05-31\n  source: art13",
     )
     (root / "city" / "a-2024.yaml").write_text(earlier, encoding="utf-8")
     later = edited("effective_from: 2024-11-12", "effective_from: 2025-06-01")
@@ -151,3 +152,30 @@ def test_consecutive_versions_load(folder: Path) -> None:
         "2024-11-12",
         "2025-06-01",
     ]
+
+
+def test_merge_without_during_stay_is_a_load_error(folder: Path) -> None:
+    """A missing ``during_stay`` rule is a visible error, never the silent "not merged"."""
+    start = TEXT.index("      during_stay:\n")
+    end = TEXT.index("    conversion: &pzh_conversion")
+    text = TEXT[:start] + TEXT[end:]
+    error = refused(folder, text)
+    assert "during_stay" in error.message
+    assert "required" in error.message
+    assert error.line == line_of(text, "    merge: &pzh_merge")
+
+
+JINING = rules_root() / "jining" / "jiyibaozi-2021-44.yaml"
+
+
+def test_effective_until_without_source_is_a_load_error(tmp_path: Path) -> None:
+    """The SESSIONS_AFTER_POLICY_END flag cites the header's ``source``: a policy with a
+    last day and no clause stating it must not load (the flag would have no citation)."""
+    shutil.copytree(JINING.parent / "catalogues", tmp_path / "catalogues")
+    original = JINING.read_text(encoding="utf-8")
+    lines = [ln for ln in original.splitlines(keepends=True) if not ln.startswith("  source: ")]
+    assert len(lines) == len(original.splitlines(keepends=True)) - 1
+    text = "".join(lines)
+    error = refused(tmp_path, text)
+    assert "effective_until needs 'source'" in error.message
+    assert error.line == line_of(text, "policy:")

@@ -194,6 +194,25 @@ def test_pzh_13_pre_admission_window_days_switch(rules: Path) -> None:
     assert line(switched, "op-exam").reason == "MERGED_PRE_ADMISSION"
 
 
+def test_pzh_7_1_during_stay_requires_related_switch(rules: Path) -> None:
+    """第七条（一） 日间医疗期间发生的…医疗费用: read as every outpatient-booked charge in the
+    stay (``requires_related: false``); the other reading is one setting away."""
+    drug = charge("op-drug", at(3), setting="outpatient", category="western_drug")
+    case = episode(charges=[charge("c-stay", at(2)), drug])
+    assert line(settle(case, policy="panzhihua"), "op-drug").reason == "MERGED_DURING_STAY"
+    found = entry("panzhihua", "programmes.day_surgery.merge.during_stay.requires_related")
+    assert found.provenance == "local-parameter"
+    text = (rules / PZH).read_text(encoding="utf-8")
+    block = text.index("      during_stay:\n")
+    old = "        requires_related: false\n"
+    at_ = text.index(old, block)
+    (rules / PZH).write_text(
+        text[:at_] + "        requires_related: true\n" + text[at_ + len(old) :], encoding="utf-8"
+    )
+    switched = settle(case, policy=rules / PZH)
+    assert line(switched, "op-drug").reason == "NOT_MERGED_UNRELATED"
+
+
 def qy_example() -> dict[str, object]:
     file = EXAMPLES / "qingyuan" / "day-surgery-hernia-26h-rejected.json"
     data: dict[str, object] = json.loads(file.read_text(encoding="utf-8"))

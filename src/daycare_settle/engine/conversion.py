@@ -8,10 +8,15 @@ which belongs to the ward) belongs to a separate ordinary inpatient settlement.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from ..codes import RejectionCode
 from ..models.episode import Charge, Episode
 from ..models.settlement import ConversionOutcome
 from ..policy.loader import Policy
 from ..policy.schema import ConversionNotProvided, ConversionRule, ConvertToOrdinaryInpatient
+from .dispatch import require_complete
 from .findings import Findings
 from .trace import cite, read, reject, step
 
@@ -28,19 +33,31 @@ def decide_conversion(
         )
         return None
     moved = f"converted at {episode.conversion.at.isoformat()} to ward {episode.conversion.ward!r}"
-    if isinstance(rule, ConversionNotProvided):
-        findings.trace.append(
-            step(policy, STEP, rule.kind, f"{moved}: the policy provides no settlement", rule)
+    decide: _Decide = _CONVERSIONS[type(rule)]
+    return decide(policy, rule, moved, findings)
+
+
+def _not_provided(
+    policy: Policy, rule: ConversionNotProvided, moved: str, findings: Findings
+) -> None:
+    """The policy does not settle a converted episode: rejected."""
+    findings.trace.append(
+        step(policy, STEP, rule.kind, f"{moved}: the policy provides no settlement", rule)
+    )
+    findings.rejections.append(
+        reject(
+            policy,
+            RejectionCode.CONVERSION_NOT_PROVIDED,
+            f"the episode {moved}, but this policy does not settle converted episodes",
+            rule,
         )
-        findings.rejections.append(
-            reject(
-                policy,
-                "CONVERSION_NOT_PROVIDED",
-                f"the episode {moved}, but this policy does not settle converted episodes",
-                rule,
-            )
-        )
-        return None
+    )
+
+
+def _ordinary_inpatient(
+    policy: Policy, rule: ConvertToOrdinaryInpatient, moved: str, findings: Findings
+) -> ConvertToOrdinaryInpatient:
+    """Settled as ordinary inpatient care, ``merged`` here or ``separate``."""
     parameters = [read("mode", rule.mode, rule)]
     if rule.mode == "merged":
         outcome = f"{moved}: day-care and ward costs settle as one ordinary inpatient stay"
@@ -53,6 +70,15 @@ def decide_conversion(
     parameters.append(read("keep_merges", list(rule.keep_merges) or "none", rule))
     findings.trace.append(step(policy, STEP, rule.kind, outcome, rule, tuple(parameters)))
     return rule
+
+
+_Decide = Callable[[Policy, Any, str, Findings], ConvertToOrdinaryInpatient | None]
+_CONVERSIONS: dict[type[Any], _Decide] = {
+    ConversionNotProvided: _not_provided,
+    ConvertToOrdinaryInpatient: _ordinary_inpatient,
+}
+"""One decision per conversion kind."""
+require_complete(_CONVERSIONS, ConversionRule, "engine/conversion.py")
 
 
 def in_separate_ward_part(

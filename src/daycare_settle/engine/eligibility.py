@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, get_args
+from typing import Any
 
+from ..codes import FlagCode, RejectionCode
 from ..models.common import local_date
 from ..models.episode import Code, Episode
 from ..models.settlement import ParameterRead
@@ -28,13 +29,14 @@ from ..policy.schema import (
     SessionsMainly,
     SessionsRequired,
 )
+from .dispatch import require_complete
 from .findings import Findings
 from .trace import flag, read, reject, step
 
 STEP = "eligibility"
 
 
-Failure = tuple[str, str] | None
+Failure = tuple[RejectionCode, str] | None
 """A failed check as (code, message), or ``None`` when it passed."""
 
 
@@ -55,7 +57,20 @@ def check_eligibility(
             findings.rejections.append(reject(policy, code, message, cited))
 
 
-_SHARED = frozenset({"SESSION_MISSING", "SESSIONS_MISSING", "SESSION_ROUTE_MISSING"})
+_TABLE_FLAGS: dict[str, FlagCode | None] = {
+    "official": None,
+    "starter": FlagCode.STARTER_DISEASE_TABLE,
+    "illustrative": FlagCode.ILLUSTRATIVE_DISEASE_TABLE,
+}
+"""The flag for a disease table by its status (an official table is not flagged)."""
+
+_SHARED = frozenset(
+    {
+        RejectionCode.SESSION_MISSING,
+        RejectionCode.SESSIONS_MISSING,
+        RejectionCode.SESSION_ROUTE_MISSING,
+    }
+)
 """Codes for a missing input that several session rules may find; the first rule's
 rejection stands, the others are traced only."""
 
@@ -84,7 +99,7 @@ def _programme_filed(
     failure = None
     if episode.programme not in filed:
         failure = (
-            "PROGRAMME_NOT_FILED",
+            RejectionCode.PROGRAMME_NOT_FILED,
             f"institution {episode.institution.id} has not filed {episode.programme.value}",
         )
     return _record(
@@ -97,7 +112,7 @@ def _consent_signed(
 ) -> Failure:
     failure = None
     if not episode.consent_signed:
-        failure = ("CONSENT_NOT_SIGNED", "no signed day-care informed-consent form")
+        failure = (RejectionCode.CONSENT_NOT_SIGNED, "no signed day-care informed-consent form")
     return _record(policy, rule, failure, findings)
 
 
@@ -106,7 +121,7 @@ def _min_tier(episode: Episode, policy: Policy, rule: MinTier, findings: Finding
     failure = None
     if tier < rule.min_tier:
         failure = (
-            "TIER_TOO_LOW",
+            RejectionCode.TIER_TOO_LOW,
             f"institution tier {tier} is below the required tier {rule.min_tier}",
         )
     return _record(policy, rule, failure, findings, read("min_tier", rule.min_tier, rule))
@@ -121,14 +136,14 @@ def _department(
     if not set(wanted) & set(episode.institution.departments):
         names = " or ".join(repr(d) for d in wanted)
         failure = (
-            "DEPARTMENT_MISSING",
+            RejectionCode.DEPARTMENT_MISSING,
             f"institution {episode.institution.id} has no {names} department",
         )
     field = "department" if rule.department is not None else "departments"
     return _record(policy, rule, failure, findings, read(field, list(wanted), rule))
 
 
-def _outcome(failure: tuple[str, str] | None) -> str:
+def _outcome(failure: Failure) -> str:
     return "passed" if failure is None else f"failed: {failure[0]}: {failure[1]}"
 
 
@@ -155,7 +170,7 @@ def _catalogue_match(
     else:
         shown = ", ".join(f"{c.code} ({c.system.value})" for c in codes) or "none given"
         failure = (
-            "NOT_IN_CATALOGUE",
+            RejectionCode.NOT_IN_CATALOGUE,
             f"{rule.target.replace('_', ' ')} {shown} not in catalogue {header.id} "
             f"({header.title}, {header.status})",
         )
@@ -168,7 +183,7 @@ def _catalogue_match(
         "catalogue",
         header,
         catalogue.sha256,
-        "STARTER_CATALOGUE",
+        None if header.status == "official" else FlagCode.STARTER_CATALOGUE,
         f"codes were judged against the {header.status} catalogue {header.id} "
         f"({header.origin}); a deployment replaces it with its official list",
     )
@@ -183,11 +198,11 @@ def _record_list(
     name: str,
     header: CatalogueHeader | DiseaseTableHeader,
     sha256: str,
-    flag_code: str,
+    flag_code: FlagCode | None,
     flag_text: str,
 ) -> None:
     """Trace a check made against a code list (which list, its status and hash), and flag
-    the result when the list is not an official one."""
+    the result with ``flag_code`` (given when the list is not an official one)."""
     findings.trace.append(
         step(
             policy,
@@ -202,7 +217,7 @@ def _record_list(
             ),
         )
     )
-    if header.status != "official":
+    if flag_code is not None:
         findings.flags.append(flag(policy, flag_code, "info", flag_text, rule))
 
 
@@ -227,7 +242,7 @@ def _filed_diseases(
     failure = None
     if hit is None:
         failure = (
-            "DISEASE_NOT_FILED",
+            RejectionCode.DISEASE_NOT_FILED,
             f"neither the principal diagnosis {episode.principal_diagnosis.code} nor a procedure "
             f"is among the diseases institution {episode.institution.id} filed",
         )
@@ -251,14 +266,17 @@ def _session_route(
     kind = rule.session_kind.value
     failure = None
     if not sessions:
-        failure = ("SESSION_MISSING", f"no {kind} session is given, so its route cannot be judged")
+        failure = (
+            RejectionCode.SESSION_MISSING,
+            f"no {kind} session is given, so its route cannot be judged",
+        )
     elif any(s.route is None for s in sessions):
         day = next(local_date(s.start) for s in sessions if s.route is None)
-        failure = ("SESSION_ROUTE_MISSING", f"a {kind} session on {day} gives no route")
+        failure = (RejectionCode.SESSION_ROUTE_MISSING, f"a {kind} session on {day} gives no route")
     elif all(s.route in rule.excluded_when_all for s in sessions):
         routes = ", ".join(r.value for r in rule.excluded_when_all)
         failure = (
-            "SESSION_ROUTE_EXCLUDED",
+            RejectionCode.SESSION_ROUTE_EXCLUDED,
             f"every {kind} session is by an excluded route ({routes})",
         )
     findings.trace.append(
@@ -285,14 +303,18 @@ def _sessions_mainly(
     failure: Failure = None
     share: Decimal | None = None
     if not counted:
-        code = "SESSIONS_MISSING" if rule.sessions == "all" else "SESSION_MISSING"
+        code = (
+            RejectionCode.SESSIONS_MISSING
+            if rule.sessions == "all"
+            else RejectionCode.SESSION_MISSING
+        )
         failure = (
             code,
             f"no {which}session is given, so what the treatment mainly is cannot be judged",
         )
     elif trait.route is not None and any(s.route is None for s in counted):
         day = next(local_date(s.start) for s in counted if s.route is None)
-        failure = ("SESSION_ROUTE_MISSING", f"a {which}session on {day} gives no route")
+        failure = (RejectionCode.SESSION_ROUTE_MISSING, f"a {which}session on {day} gives no route")
     else:
         hits = sum(
             1
@@ -306,9 +328,9 @@ def _sessions_mainly(
         if not enough:
             needed = "more than" if rule.comparison == "more_than" else "at least"
             code = (
-                "SESSIONS_NOT_MAINLY_ROUTE"
+                RejectionCode.SESSIONS_NOT_MAINLY_ROUTE
                 if trait.route is not None
-                else "SESSIONS_NOT_MAINLY_KIND"
+                else RejectionCode.SESSIONS_NOT_MAINLY_KIND
             )
             failure = (
                 code,
@@ -344,12 +366,12 @@ def _sessions_required(
     other = sorted({s.kind.value for s in episode.sessions} - set(kinds))
     if not episode.sessions:
         failure = (
-            "SESSIONS_MISSING",
+            RejectionCode.SESSIONS_MISSING,
             "the programme settles treatment sessions, but the episode gives none",
         )
     elif other:
         failure = (
-            "SESSION_KIND_NOT_ALLOWED",
+            RejectionCode.SESSION_KIND_NOT_ALLOWED,
             f"session kind(s) {', '.join(other)} are not treated in this programme",
         )
     findings.trace.append(
@@ -374,7 +396,7 @@ def _disease_mapped(
     clause the table is declared under (二、（一）), not the mapping's."""
     table = policy.disease_tables[rule.table]
     match = table.lookup(episode.diagnoses)
-    failure = None if match.code is None else (match.code, match.message)
+    failure = None if match.code is None else (RejectionCode(match.code), match.message)
     header = table.header
     _record_list(
         policy,
@@ -384,7 +406,7 @@ def _disease_mapped(
         "disease_table",
         header,
         table.sha256,
-        f"{header.status.upper()}_DISEASE_TABLE",
+        _TABLE_FLAGS[header.status],
         f"the disease was mapped and priced with the {header.status} table {header.id} "
         f"({header.origin}); a deployment uses its own official table",
     )
@@ -405,5 +427,4 @@ _CHECKS: dict[type[Any], Callable[[Episode, Policy, Any, Findings], Failure]] = 
 }
 """One check per eligibility kind."""
 
-if set(_CHECKS) != set(get_args(get_args(EligibilityRule)[0])):  # pragma: no cover
-    raise ImportError("every eligibility rule kind needs a check in engine/eligibility.py")
+require_complete(_CHECKS, EligibilityRule, "engine/eligibility.py")

@@ -10,13 +10,16 @@ categories on a day with no session is disallowed: the schedule prices treatment
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import Any
 
+from ..codes import FlagCode, LineReason
 from ..models.common import Category, SessionKind, local_date
 from ..models.episode import Charge, Episode
 from ..policy.loader import Policy
-from ..policy.schema import CappedPerDay, DailyFeeSchedule, FeeDayRule
+from ..policy.schema import CappedPerDay, DailyFeeSchedule, FeeDayRule, NotChargeable
+from .dispatch import require_complete
 from .findings import Findings
 from .lines import ZERO, Placement, disallowed, included
 from .sessions import day_ward_sessions, in_day_ward
@@ -65,26 +68,80 @@ def place_daily_fees(
         charge = charges[index]
         day = local_date(charge.at)
         if day not in days:
-            result[index] = disallowed("FEE_NO_SESSION_DAY", cite(policy, schedule))
+            result[index] = disallowed(LineReason.FEE_NO_SESSION_DAY, cite(policy, schedule))
             continue
         rule = days[day]
         if rule is None:
-            result[index] = disallowed("FEE_DAY_NOT_SCHEDULED", cite(policy, schedule))
-        elif not isinstance(rule, CappedPerDay):
-            result[index] = disallowed("FEE_NOT_CHARGEABLE", cite(policy, rule))
-        elif tier not in rule.caps_by_tier:
-            result[index] = disallowed("FEE_TIER_NOT_SCHEDULED", cite(policy, rule))
+            result[index] = disallowed(LineReason.FEE_DAY_NOT_SCHEDULED, cite(policy, schedule))
         else:
-            key = (day, charge.category)
-            left = max(rule.caps_by_tier[tier][charge.category] - used.get(key, ZERO), ZERO)
-            allowed = min(charge.amount, left)
-            used[key] = used.get(key, ZERO) + allowed
-            if allowed < charge.amount:
-                capped.append(charge.id)
-            reason = "FEE_WITHIN_CAP" if allowed == charge.amount else "FEE_CAPPED"
-            result[index] = included(allowed, reason, cite(policy, rule))
+            place: _Place = _FEE_DAYS[type(rule)]
+            result[index] = place(policy, rule, tier, charge, day, used, capped)
     _report(policy, schedule, days, tier, len(order), capped, findings)
     return result
+
+
+def _not_chargeable(
+    policy: Policy,
+    rule: NotChargeable,
+    tier: int,
+    charge: Charge,
+    day: dt.date,
+    used: dict[tuple[dt.date, Category], Decimal],
+    capped: list[str],
+) -> Placement:
+    """A day whose session kind makes the schedule's categories not chargeable."""
+    return disallowed(LineReason.FEE_NOT_CHARGEABLE, cite(policy, rule))
+
+
+def _capped_per_day(
+    policy: Policy,
+    rule: CappedPerDay,
+    tier: int,
+    charge: Charge,
+    day: dt.date,
+    used: dict[tuple[dt.date, Category], Decimal],
+    capped: list[str],
+) -> Placement:
+    """Allowed up to the day's cap for the hospital's tier, shared by the category's charges
+    of that day in canonical order; the excess disallowed (``capped`` collects them)."""
+    if tier not in rule.caps_by_tier:
+        return disallowed(LineReason.FEE_TIER_NOT_SCHEDULED, cite(policy, rule))
+    key = (day, charge.category)
+    left = max(rule.caps_by_tier[tier][charge.category] - used.get(key, ZERO), ZERO)
+    allowed = min(charge.amount, left)
+    used[key] = used.get(key, ZERO) + allowed
+    if allowed < charge.amount:
+        capped.append(charge.id)
+    reason = LineReason.FEE_WITHIN_CAP if allowed == charge.amount else LineReason.FEE_CAPPED
+    return included(allowed, reason, cite(policy, rule))
+
+
+def _not_chargeable_value(rule: NotChargeable, tier: int) -> object:
+    return "not chargeable"
+
+
+def _capped_value(rule: CappedPerDay, tier: int) -> object:
+    caps = rule.caps_by_tier.get(tier)
+    if caps is None:
+        return "no caps for this tier"
+    return [f"{c.value} {amount}" for c, amount in caps.items()]
+
+
+_Place = Callable[
+    [Policy, Any, int, Charge, dt.date, dict[tuple[dt.date, Category], Decimal], list[str]],
+    Placement,
+]
+_FEE_DAYS: dict[type[Any], _Place] = {
+    NotChargeable: _not_chargeable,
+    CappedPerDay: _capped_per_day,
+}
+_FEE_DAY_VALUES: dict[type[Any], Callable[[Any, int], object]] = {
+    NotChargeable: _not_chargeable_value,
+    CappedPerDay: _capped_value,
+}
+"""One decision (and one trace value) per fee-day kind."""
+require_complete(_FEE_DAYS, FeeDayRule, "engine/fees.py")
+require_complete(_FEE_DAY_VALUES, FeeDayRule, "engine/fees.py trace values")
 
 
 def _report(
@@ -102,14 +159,7 @@ def _report(
     )
     parameters = [read("categories", [c.value for c in schedule.categories], schedule)]
     for rule in schedule.days:
-        value: object = "not chargeable"
-        if isinstance(rule, CappedPerDay):
-            caps = rule.caps_by_tier.get(tier)
-            value = (
-                "no caps for this tier"
-                if caps is None
-                else [f"{c.value} {amount}" for c, amount in caps.items()]
-            )
+        value = _FEE_DAY_VALUES[type(rule)](rule, tier)
         parameters.append(
             read(f"{rule.session_kind.value} day (tier {tier})", value, rule, field="caps_by_tier")
         )
@@ -129,7 +179,7 @@ def _report(
         findings.flags.append(
             flag(
                 policy,
-                "FEE_OVER_DAILY_STANDARD",
+                FlagCode.FEE_OVER_DAILY_STANDARD,
                 "warning",
                 f"{len(capped)} charge(s) exceed the day ward's daily fee standard; the excess "
                 f"is disallowed: {', '.join(capped)}",

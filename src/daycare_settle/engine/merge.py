@@ -13,12 +13,14 @@ never changes it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+from ..codes import LineReason
 from ..models.common import local_date
 from ..models.episode import Charge, Episode
-from ..models.settlement import Citation, TraceStep
+from ..models.settlement import Citation, ParameterRead, TraceStep
 from ..policy.loader import Policy
 from ..policy.schema import (
     ClinicalPathwayWindow,
@@ -29,14 +31,25 @@ from ..policy.schema import (
     MergeRule,
     MergeRules,
     MergeWindow,
+    NoMerge,
     Rule,
+    WindowRule,
 )
+from .dispatch import require_complete
 from .findings import Findings
 from .lines import Placement, included, not_merged
 from .trace import cite, read, step
 
 STEP = "merge"
 Side = Literal["pre_admission", "post_discharge"]
+_MERGED: dict[Side, LineReason] = {
+    "pre_admission": LineReason.MERGED_PRE_ADMISSION,
+    "post_discharge": LineReason.MERGED_POST_DISCHARGE,
+}
+_NO_MERGE: dict[Side, LineReason] = {
+    "pre_admission": LineReason.NOT_MERGED_NO_PRE_ADMISSION_MERGE,
+    "post_discharge": LineReason.NOT_MERGED_NO_POST_DISCHARGE_MERGE,
+}
 
 
 @dataclass(frozen=True)
@@ -60,9 +73,9 @@ class SidePlan:
 
 @dataclass(frozen=True)
 class StayPlan:
-    """The rule for outpatient-booked charges inside the stay (``None``: none given)."""
+    """The rule for outpatient-booked charges inside the stay."""
 
-    rule: DuringStayRule | None
+    rule: DuringStayRule
     citation: Citation | None
 
 
@@ -91,19 +104,26 @@ def plan_merge(
         plans.append(SidePlan(side, rule, bound, dropped, cite(policy, rule)))
         findings.trace.append(_trace(policy, side, rule, bound, dropped))
     during = rules.during_stay
-    if during is not None:
-        findings.trace.append(_during_trace(policy, during))
-    citation = cite(policy, during) if during is not None else plans[0].citation
+    findings.trace.append(_during_trace(policy, during))
     return MergePlan(
-        pre_admission=plans[0], post_discharge=plans[1], during_stay=StayPlan(during, citation)
+        pre_admission=plans[0],
+        post_discharge=plans[1],
+        during_stay=StayPlan(during, cite(policy, during)),
     )
 
 
 def _during_trace(policy: Policy, rule: DuringStayRule) -> TraceStep:
-    if not isinstance(rule, MergeDuringStay):
-        return step(
-            policy, STEP, "during_stay: none", "no outpatient-booked cost in the stay merges", rule
-        )
+    trace: Callable[[Policy, Any], TraceStep] = _DURING_TRACES[type(rule)]
+    return trace(policy, rule)
+
+
+def _during_none_trace(policy: Policy, rule: NoMerge) -> TraceStep:
+    return step(
+        policy, STEP, "during_stay: none", "no outpatient-booked cost in the stay merges", rule
+    )
+
+
+def _during_stay_trace(policy: Policy, rule: MergeDuringStay) -> TraceStep:
     categories = rule.categories if rule.categories == "all" else [c.value for c in rule.categories]
     return step(
         policy,
@@ -121,26 +141,48 @@ def _during_trace(policy: Policy, rule: DuringStayRule) -> TraceStep:
 
 def place_during_stay(episode: Episode, plan: StayPlan, charge: Charge) -> Placement:
     """Decide an outpatient-booked charge dated inside the stay (admission to discharge)."""
-    rule = plan.rule
-    if not isinstance(rule, MergeDuringStay):
-        return not_merged("OUTPATIENT_CHARGE_DURING_STAY", plan.citation)
+    place: Callable[[Episode, StayPlan, Any, Charge], Placement] = _DURING_PLACES[type(plan.rule)]
+    return place(episode, plan, plan.rule, charge)
+
+
+def _during_none(episode: Episode, plan: StayPlan, rule: NoMerge, charge: Charge) -> Placement:
+    return not_merged(LineReason.OUTPATIENT_CHARGE_DURING_STAY, plan.citation)
+
+
+def _during_stay(
+    episode: Episode, plan: StayPlan, rule: MergeDuringStay, charge: Charge
+) -> Placement:
     if rule.same_institution and episode.charge_institution(charge) != episode.institution.id:
-        return not_merged("NOT_MERGED_OTHER_INSTITUTION", plan.citation)
+        return not_merged(LineReason.NOT_MERGED_OTHER_INSTITUTION, plan.citation)
     if rule.requires_related and not charge.related:
-        return not_merged("NOT_MERGED_UNRELATED", plan.citation)
+        return not_merged(LineReason.NOT_MERGED_UNRELATED, plan.citation)
     if rule.categories != "all" and charge.category not in rule.categories:
-        return not_merged("NOT_MERGED_CATEGORY", plan.citation)
-    return included(charge.amount, "MERGED_DURING_STAY", plan.citation)
+        return not_merged(LineReason.NOT_MERGED_CATEGORY, plan.citation)
+    return included(charge.amount, LineReason.MERGED_DURING_STAY, plan.citation)
 
 
 def _bound(episode: Episode, side: Side, rule: MergeRule) -> Bound:
-    if not isinstance(rule, MergeWindow):
-        return Bound()
-    window = rule.window
-    if isinstance(window, DaysWindow):
-        if side == "pre_admission":
-            return Bound(day=local_date(episode.admitted_at) - dt.timedelta(days=window.days))
-        return Bound(day=local_date(episode.discharged_at) + dt.timedelta(days=window.days))
+    bound: Callable[[Episode, Side, Any], Bound] = _SIDE_BOUNDS[type(rule)]
+    return bound(episode, side, rule)
+
+
+def _none_bound(episode: Episode, side: Side, rule: NoMerge) -> Bound:
+    """A side that merges nothing has no window to bound."""
+    return Bound()
+
+
+def _window_bound(episode: Episode, side: Side, rule: MergeWindow) -> Bound:
+    bound: Callable[[Episode, Side, Any], Bound] = _WINDOW_BOUNDS[type(rule.window)]
+    return bound(episode, side, rule.window)
+
+
+def _days_bound(episode: Episode, side: Side, window: DaysWindow) -> Bound:
+    if side == "pre_admission":
+        return Bound(day=local_date(episode.admitted_at) - dt.timedelta(days=window.days))
+    return Bound(day=local_date(episode.discharged_at) + dt.timedelta(days=window.days))
+
+
+def _pathway_bound(episode: Episode, side: Side, window: ClinicalPathwayWindow) -> Bound:
     pathway = episode.clinical_pathway
     if side == "pre_admission":
         return Bound(moment=None if pathway is None else pathway.first_visit_at)
@@ -151,25 +193,45 @@ def _bound(episode: Episode, side: Side, rule: MergeRule) -> Bound:
 def _trace(
     policy: Policy, side: Side, rule: MergeRule, bound: Bound, dropped: Rule | None
 ) -> TraceStep:
-    if not isinstance(rule, MergeWindow):
-        return step(policy, STEP, f"{side}: none", f"no {side.replace('_', '-')} costs merge", rule)
+    trace: Callable[[Policy, Side, Any, Bound, Rule | None], TraceStep] = _SIDE_TRACES[type(rule)]
+    return trace(policy, side, rule, bound, dropped)
+
+
+def _none_trace(
+    policy: Policy, side: Side, rule: NoMerge, bound: Bound, dropped: Rule | None
+) -> TraceStep:
+    return step(policy, STEP, f"{side}: none", f"no {side.replace('_', '-')} costs merge", rule)
+
+
+def _window_trace(
+    policy: Policy, side: Side, rule: MergeWindow, bound: Bound, dropped: Rule | None
+) -> TraceStep:
     categories = rule.categories if rule.categories == "all" else [c.value for c in rule.categories]
     window = rule.window
+    describe: Callable[[Side, Bound, Any], tuple[ParameterRead, str]] = _WINDOW_TRACES[type(window)]
+    parameter, edge = describe(side, bound, window)
     parameters = [
         read("same_institution", rule.same_institution, rule),
         read("requires_related", rule.requires_related, rule),
         read("categories", categories, rule),
+        parameter,
     ]
-    if isinstance(window, DaysWindow):
-        parameters.append(read(f"{side}_window_days", window.days, window, field="days"))
-        edge = f"{'from' if side == 'pre_admission' else 'until'} {bound.day} (calendar day)"
-    else:
-        parameters.append(read(f"{side}_window", "clinical_pathway", window, field="kind"))
-        edge = _pathway_edge(side, bound, window)
     outcome = f"{side.replace('_', '-')} window {edge}"
     if dropped is not None:
         outcome += "; not applied: the episode converted to ordinary inpatient care"
     return step(policy, STEP, f"{side}: {rule.kind}", outcome, rule, tuple(parameters))
+
+
+def _days_trace(side: Side, bound: Bound, window: DaysWindow) -> tuple[ParameterRead, str]:
+    edge = f"{'from' if side == 'pre_admission' else 'until'} {bound.day} (calendar day)"
+    return read(f"{side}_window_days", window.days, window, field="days"), edge
+
+
+def _pathway_trace(
+    side: Side, bound: Bound, window: ClinicalPathwayWindow
+) -> tuple[ParameterRead, str]:
+    parameter = read(f"{side}_window", "clinical_pathway", window, field="kind")
+    return parameter, _pathway_edge(side, bound, window)
 
 
 def _pathway_edge(side: Side, bound: Bound, window: ClinicalPathwayWindow) -> str:
@@ -188,22 +250,35 @@ def place_outside_charge(
     (booked ``post_discharge``, or booked ``outpatient`` and dated after discharge)."""
     if plan.side == "post_discharge" and charge.at < episode.discharged_at:
         # dated before discharge, it is no post-discharge cost, whatever the window
-        return not_merged("POST_DISCHARGE_CHARGE_BEFORE_DISCHARGE", plan.citation)
+        return not_merged(LineReason.POST_DISCHARGE_CHARGE_BEFORE_DISCHARGE, plan.citation)
     if plan.dropped_by is not None:
-        return not_merged("NOT_MERGED_AFTER_CONVERSION", cite(policy, plan.dropped_by))
-    rule = plan.rule
-    if not isinstance(rule, MergeWindow):
-        return not_merged(f"NOT_MERGED_NO_{plan.side.upper()}_MERGE", plan.citation)
+        return not_merged(LineReason.NOT_MERGED_AFTER_CONVERSION, cite(policy, plan.dropped_by))
+    place: Callable[[Episode, Policy, SidePlan, Any, Charge], Placement] = _SIDE_PLACES[
+        type(plan.rule)
+    ]
+    return place(episode, policy, plan, plan.rule, charge)
+
+
+def _side_none(
+    episode: Episode, policy: Policy, plan: SidePlan, rule: NoMerge, charge: Charge
+) -> Placement:
+    return not_merged(_NO_MERGE[plan.side], plan.citation)
+
+
+def _side_window(
+    episode: Episode, policy: Policy, plan: SidePlan, rule: MergeWindow, charge: Charge
+) -> Placement:
     if rule.same_institution and episode.charge_institution(charge) != episode.institution.id:
-        return not_merged("NOT_MERGED_OTHER_INSTITUTION", plan.citation)
+        return not_merged(LineReason.NOT_MERGED_OTHER_INSTITUTION, plan.citation)
     if rule.requires_related and not charge.related:
-        return not_merged("NOT_MERGED_UNRELATED", plan.citation)
+        return not_merged(LineReason.NOT_MERGED_UNRELATED, plan.citation)
     if rule.categories != "all" and charge.category not in rule.categories:
-        return not_merged("NOT_MERGED_CATEGORY", plan.citation)
+        return not_merged(LineReason.NOT_MERGED_CATEGORY, plan.citation)
     if not _in_window(plan, charge):
-        return not_merged("NOT_MERGED_OUTSIDE_WINDOW", cite(policy, rule.window) or plan.citation)
-    reason = "MERGED_PRE_ADMISSION" if plan.side == "pre_admission" else "MERGED_POST_DISCHARGE"
-    return included(charge.amount, reason, plan.citation, merged=plan.side)
+        return not_merged(
+            LineReason.NOT_MERGED_OUTSIDE_WINDOW, cite(policy, rule.window) or plan.citation
+        )
+    return included(charge.amount, _MERGED[plan.side], plan.citation, merged=plan.side)
 
 
 def _in_window(plan: SidePlan, charge: Charge) -> bool:
@@ -216,3 +291,41 @@ def _in_window(plan: SidePlan, charge: Charge) -> bool:
     return (bound.day is None or day <= bound.day) and (
         bound.moment is None or charge.at <= bound.moment
     )
+
+
+_WINDOW_BOUNDS: dict[type[Any], Callable[[Episode, Side, Any], Bound]] = {
+    DaysWindow: _days_bound,
+    ClinicalPathwayWindow: _pathway_bound,
+}
+_WINDOW_TRACES: dict[type[Any], Callable[[Side, Bound, Any], tuple[ParameterRead, str]]] = {
+    DaysWindow: _days_trace,
+    ClinicalPathwayWindow: _pathway_trace,
+}
+_SIDE_BOUNDS: dict[type[Any], Callable[[Episode, Side, Any], Bound]] = {
+    NoMerge: _none_bound,
+    MergeWindow: _window_bound,
+}
+_SIDE_TRACES: dict[type[Any], Callable[[Policy, Side, Any, Bound, Rule | None], TraceStep]] = {
+    NoMerge: _none_trace,
+    MergeWindow: _window_trace,
+}
+_SIDE_PLACES: dict[type[Any], Callable[[Episode, Policy, SidePlan, Any, Charge], Placement]] = {
+    NoMerge: _side_none,
+    MergeWindow: _side_window,
+}
+_DURING_TRACES: dict[type[Any], Callable[[Policy, Any], TraceStep]] = {
+    NoMerge: _during_none_trace,
+    MergeDuringStay: _during_stay_trace,
+}
+_DURING_PLACES: dict[type[Any], Callable[[Episode, StayPlan, Any, Charge], Placement]] = {
+    NoMerge: _during_none,
+    MergeDuringStay: _during_stay,
+}
+"""One decision per merge kind: window (its edge and trace), side rule, during-stay rule."""
+require_complete(_WINDOW_BOUNDS, WindowRule, "engine/merge.py windows")
+require_complete(_WINDOW_TRACES, WindowRule, "engine/merge.py window traces")
+require_complete(_SIDE_BOUNDS, MergeRule, "engine/merge.py side bounds")
+require_complete(_SIDE_TRACES, MergeRule, "engine/merge.py side traces")
+require_complete(_SIDE_PLACES, MergeRule, "engine/merge.py sides")
+require_complete(_DURING_PLACES, DuringStayRule, "engine/merge.py during_stay")
+require_complete(_DURING_TRACES, DuringStayRule, "engine/merge.py during_stay traces")

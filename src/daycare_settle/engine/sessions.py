@@ -15,6 +15,7 @@ import datetime as dt
 from bisect import bisect_right
 from collections.abc import Sequence
 
+from ..codes import FlagCode, LineReason
 from ..models.common import Setting, local_date
 from ..models.episode import Charge, Episode, Session
 from ..models.settlement import Disposition
@@ -76,7 +77,7 @@ def place_between_sessions(
         if _allowed(rule, charge):
             continue
         if _between(sessions, starts, charge.at) and local_date(charge.at) not in visit_days:
-            result[index] = disallowed("BETWEEN_SESSIONS_NOT_ALLOWED", cite(policy, rule))
+            result[index] = disallowed(LineReason.BETWEEN_SESSIONS_NOT_ALLOWED, cite(policy, rule))
             violations.append(charge.id)
     violations.sort()
     allowed = [c.value for c in rule.categories]
@@ -104,7 +105,7 @@ def place_between_sessions(
         findings.flags.append(
             flag(
                 policy,
-                "BETWEEN_SESSIONS_CHARGES",
+                FlagCode.BETWEEN_SESSIONS_CHARGES,
                 "violation",
                 f"{len(violations)} charge(s) arose between sessions although only "
                 f"{', '.join(allowed + drugs)}"

@@ -14,6 +14,7 @@ from typing import Any, Literal, ParamSpec, TypeVar
 
 from pydantic import ValidationError
 
+from ..codes import FlagCode, LineReason, RejectionCode
 from ..errors import FieldProblem, InvalidEpisode
 from ..models.common import MONEY_CONTEXT, Setting, local_date
 from ..models.episode import Charge, Episode, InconsistentEpisode
@@ -246,14 +247,18 @@ def _place_charges(
     or after discharge. See docs/settings.md."""
     plan = plan_merge(episode, policy, rules.merge, conversion, findings)
     placements: list[Placement] = []
-    outside: dict[str, tuple[MergeRule | DuringStayRule | None, list[str]]] = {
+    outside: dict[str, tuple[MergeRule | DuringStayRule, list[str]]] = {
         "pre_admission": (rules.merge.pre_admission, []),
         "during_stay": (rules.merge.during_stay, []),
         "post_discharge": (rules.merge.post_discharge, []),
     }
     for charge in episode.charges:
         side, placement = _place(episode, policy, rules, conversion, plan, charge)
-        if side is not None and placement.reason == "NOT_MERGED_CATEGORY" and charge.related:
+        if (
+            side is not None
+            and placement.reason == LineReason.NOT_MERGED_CATEGORY
+            and charge.related
+        ):
             outside[side][1].append(charge.id)
         placements.append(placement)
     for rule, ids in outside.values():
@@ -280,7 +285,9 @@ def _place(
                 episode, policy, plan.post_discharge, charge
             )
         if in_separate_ward_part(episode, conversion, charge):
-            return None, not_merged("WARD_STAY_SETTLED_SEPARATELY", cite(policy, conversion))
+            return None, not_merged(
+                LineReason.WARD_STAY_SETTLED_SEPARATELY, cite(policy, conversion)
+            )
         return "during_stay", place_during_stay(episode, plan.during_stay, charge)
     if charge.setting is Setting.POST_DISCHARGE:
         return "post_discharge", place_outside_charge(episode, policy, plan.post_discharge, charge)
@@ -289,7 +296,7 @@ def _place(
 
 def _flag_related_outside_categories(
     policy: Policy,
-    rule: MergeRule | DuringStayRule | None,
+    rule: MergeRule | DuringStayRule,
     ids: tuple[str, ...],
     findings: Findings,
 ) -> None:
@@ -297,7 +304,7 @@ def _flag_related_outside_categories(
         findings.flags.append(
             flag(
                 policy,
-                "RELATED_COST_OUTSIDE_MERGE_CATEGORIES",
+                FlagCode.RELATED_COST_OUTSIDE_MERGE_CATEGORIES,
                 "info",
                 f"{len(ids)} charge(s) marked related to the episode are of categories that do "
                 "not merge; they stay outpatient costs",
@@ -308,7 +315,7 @@ def _flag_related_outside_categories(
 
 
 def _reject_all(episode: Episode, first: RejectionReason) -> list[Placement]:
-    placement = disallowed("EPISODE_REJECTED", first.citation)
+    placement = disallowed(LineReason.EPISODE_REJECTED, first.citation)
     return [placement] * len(episode.charges)
 
 
@@ -318,7 +325,7 @@ def _not_covered(episode: Episode, policy: Policy, findings: Findings) -> Settle
     scope = Rule(source=policy.rules.policy.scope)
     reason = reject(
         policy,
-        "PROGRAMME_NOT_COVERED",
+        RejectionCode.PROGRAMME_NOT_COVERED,
         f"{policy.rules.policy.document} covers {covered}, not {episode.programme.value}",
         scope,
     )

@@ -9,13 +9,17 @@ ordinary inpatient care anyway.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
+from ..codes import FlagCode, RejectionCode
 from ..models.common import local_date
 from ..models.episode import Episode
 from ..models.settlement import Flag, TimeLimit, TimeLimitStatus
 from ..policy.loader import Policy
-from ..policy.schema import NoTimeLimit, SessionsSameDay, StayHours, TimeLimitRule
+from ..policy.schema import NoTimeLimit, Rule, SessionsSameDay, StayHours, TimeLimitRule
+from .dispatch import require_complete
 from .findings import Findings
 from .trace import cite, flag, read, reject, step
 
@@ -36,31 +40,55 @@ def day_care_seconds(episode: Episode) -> int:
 def check_time_limit(
     episode: Episode, policy: Policy, rule: TimeLimitRule | None, findings: Findings
 ) -> TimeLimit:
+    """Measure the day-care span against the programme's time-limit rule; ``rule`` is
+    ``None`` only for an episode no programme covers (measured, judged against nothing)."""
     seconds = day_care_seconds(episode)
     span = day_care_span(episode)
     micro = Decimal(span // dt.timedelta(microseconds=1))
     hours = str((micro / Decimal(3_600_000_000)).quantize(Decimal("0.0001")))
-    if isinstance(rule, SessionsSameDay):
-        return _sessions_same_day(episode, policy, rule, seconds, hours, findings)
-    if rule is None or isinstance(rule, NoTimeLimit):
-        if rule is not None:
-            findings.trace.append(
-                step(
-                    policy,
-                    STEP,
-                    "none",
-                    f"no stay-length limit for this programme ({hours} h)",
-                    rule,
-                )
-            )
-        return TimeLimit(
-            limit_hours=None,
-            extended_limit_hours=None,
-            duration_hours=hours,
-            duration_seconds=seconds,
-            status=TimeLimitStatus.NOT_APPLICABLE,
-            citation=cite(policy, rule),
-        )
+    if rule is None:
+        return _not_applicable(policy, None, seconds, hours)
+    decide: _Decide = _TIME_LIMITS[type(rule)]
+    return decide(episode, policy, rule, span, seconds, hours, findings)
+
+
+def _not_applicable(policy: Policy, rule: Rule | None, seconds: int, hours: str) -> TimeLimit:
+    return TimeLimit(
+        limit_hours=None,
+        extended_limit_hours=None,
+        duration_hours=hours,
+        duration_seconds=seconds,
+        status=TimeLimitStatus.NOT_APPLICABLE,
+        citation=cite(policy, rule),
+    )
+
+
+def _no_time_limit(
+    episode: Episode,
+    policy: Policy,
+    rule: NoTimeLimit,
+    span: dt.timedelta,
+    seconds: int,
+    hours: str,
+    findings: Findings,
+) -> TimeLimit:
+    """No stay-length limit (the stay spans days)."""
+    findings.trace.append(
+        step(policy, STEP, "none", f"no stay-length limit for this programme ({hours} h)", rule)
+    )
+    return _not_applicable(policy, rule, seconds, hours)
+
+
+def _stay_hours(
+    episode: Episode,
+    policy: Policy,
+    rule: StayHours,
+    span: dt.timedelta,
+    seconds: int,
+    hours: str,
+    findings: Findings,
+) -> TimeLimit:
+    """Admission (to discharge, or to the conversion) within the limit, or the extension."""
     status = _status(rule, span, episode.extension_reason)
     converted = episode.conversion is not None
     outcome = f"{status.value}: {hours} h against {rule.limit_hours} h"
@@ -86,7 +114,7 @@ def check_time_limit(
             findings.flags.append(
                 flag(
                     policy,
-                    "DAY_CARE_LIMIT_EXCEEDED_BEFORE_CONVERSION",
+                    FlagCode.DAY_CARE_LIMIT_EXCEEDED_BEFORE_CONVERSION,
                     "warning",
                     f"before the conversion the day-care stay {message}",
                     rule,
@@ -94,7 +122,7 @@ def check_time_limit(
             )
         else:
             findings.rejections.append(
-                reject(policy, "TIME_LIMIT_EXCEEDED", f"the stay {message}", rule)
+                reject(policy, RejectionCode.TIME_LIMIT_EXCEEDED, f"the stay {message}", rule)
             )
     return TimeLimit(
         limit_hours=rule.limit_hours,
@@ -133,6 +161,7 @@ def _sessions_same_day(
     episode: Episode,
     policy: Policy,
     rule: SessionsSameDay,
+    span: dt.timedelta,
     seconds: int,
     hours: str,
     findings: Findings,
@@ -145,7 +174,7 @@ def _sessions_same_day(
             findings.flags.append(
                 flag(
                     policy,
-                    "SESSION_SPANS_DAYS",
+                    FlagCode.SESSION_SPANS_DAYS,
                     "warning",
                     f"sessions[{index}] runs from {first} to {last}; the patient goes home "
                     "after each session",
@@ -158,7 +187,7 @@ def _sessions_same_day(
         findings.flags.append(
             flag(
                 policy,
-                "CYCLE_LONGER_THAN_USUAL",
+                FlagCode.CYCLE_LONGER_THAN_USUAL,
                 "warning",
                 f"the settlement cycle spans {cycle_days} calendar days, over the usual "
                 f"{limit.days}",
@@ -183,14 +212,17 @@ def _sessions_same_day(
             ),
         )
     )
-    return TimeLimit(
-        limit_hours=None,
-        extended_limit_hours=None,
-        duration_hours=hours,
-        duration_seconds=seconds,
-        status=TimeLimitStatus.NOT_APPLICABLE,
-        citation=cite(policy, rule),
-    )
+    return _not_applicable(policy, rule, seconds, hours)
+
+
+_Decide = Callable[[Episode, Policy, Any, dt.timedelta, int, str, Findings], TimeLimit]
+_TIME_LIMITS: dict[type[Any], _Decide] = {
+    StayHours: _stay_hours,
+    NoTimeLimit: _no_time_limit,
+    SessionsSameDay: _sessions_same_day,
+}
+"""One decision per time-limit kind."""
+require_complete(_TIME_LIMITS, TimeLimitRule, "engine/time_limit.py")
 
 
 def flag_sessions_after_policy_end(episode: Episode, policy: Policy, findings: Findings) -> None:
@@ -208,7 +240,7 @@ def flag_sessions_after_policy_end(episode: Episode, policy: Policy, findings: F
     named = f"{len(late)} session(s) starting " + ", ".join(s.isoformat() for s in late)
     findings.flags.append(
         Flag(
-            code="SESSIONS_AFTER_POLICY_END",
+            code=FlagCode.SESSIONS_AFTER_POLICY_END,
             severity="warning",
             message=(
                 f"{named}: after {last}, the last day of {header.document} "

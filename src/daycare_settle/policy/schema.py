@@ -7,6 +7,11 @@ label that value (``local-parameter``, ``national-definition`` or ``illustrative
 the alternative and the value that selects it); where the rule's kind itself is a reading,
 the rule carries ``provenance`` and a ``note``. All models reject unknown keys and are
 frozen; a wrong key fails at load with file:line.
+
+The kinds are in pipeline order: the base rule and provenance; the header, clauses and
+catalogues; eligibility; time limit; merge; conversion; charge rules (between sessions, daily
+fee schedule); payment (patient side, agency kinds with quotas and disease tables); the
+programme and the file.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from ..models.common import (
     SessionKind,
 )
 
+# --- base: provenance, readings, the rule ----------------------------------------------------
+
 Provenance = Literal["explicit", "local-parameter", "national-definition", "illustrative"]
 ReadingProvenance = Literal["local-parameter", "national-definition", "illustrative"]
 MAX_LIMIT_HOURS = 24 * 366
@@ -34,7 +41,6 @@ MAX_LIMIT_HOURS = 24 * 366
 StrictDate = Annotated[dt.date, Field(strict=True)]
 """A date read from YAML as a date (``YYYY-MM-DD``), never from text or a number."""
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$", max_length=80)]
-
 _RULE_KEYS = frozenset({"source", "provenance", "note", "alternative", "readings", "kind"})
 
 
@@ -104,161 +110,7 @@ class Rule(FrozenModel):
         return self.provenance if reading is None else reading.provenance
 
 
-# --- day ward: sessions, between-session charges, daily fees, quota option -----------------
-# Kinds for day wards whose stay spans a treatment cycle (e.g. an oncology radio-/chemo-
-# therapy day ward); placed before the rule unions below, which name them.
-
-
-class SessionsRequired(Rule):
-    """Eligibility: the episode gives at least one treatment session (治疗次), each of a kind
-    the programme treats; an episode without sessions cannot be judged session by session."""
-
-    kind: Literal["sessions_required"]
-    session_kinds: tuple[SessionKind, ...] = Field(min_length=1)
-
-
-class CycleLength(Rule):
-    """The usual longest settlement cycle (结算周期), in calendar days, admission to discharge."""
-
-    days: StrictInt = Field(gt=0, le=366)
-
-
-class SessionsSameDay(Rule):
-    """Time limit for a stay that spans a settlement cycle: no limit on the stay, but each
-    session starts and ends on one calendar day (当次治疗结束后，患者离院); a session that
-    does not, or a cycle longer than ``max_cycle``, is flagged, not rejected."""
-
-    kind: Literal["sessions_same_day"]
-    max_cycle: CycleLength | None = None
-
-
-class BetweenSessions(Rule):
-    """Between sessions (离开医疗机构至下次治疗前) only the listed categories may arise, and
-    drugs only of ``drug_categories`` given by one of ``drug_routes``; with
-    ``requires_related`` only where the charge is marked ``related`` (the hospital system's
-    word that the treatment needs it). Any other charge lying after one session's end and
-    before the next one's start is disallowed, whatever the hospital booked it as: a
-    ``day_care`` charge and an ``outpatient``-booked one alike (a booking never takes a
-    charge out of the interval).
-
-    ``exempt_session_days``: a charge on the calendar day of a session counts as part of that
-    day's visit (the episode records no time of leaving the hospital)."""
-
-    kind: Literal["only_listed_between_sessions"]
-    categories: tuple[CategoryField, ...]
-    drug_categories: tuple[CategoryField, ...] = ()
-    drug_routes: tuple[Route, ...] = ()
-    requires_related: StrictBool
-    exempt_session_days: StrictBool
-
-    @model_validator(mode="after")
-    def _drugs_with_routes(self) -> BetweenSessions:
-        if bool(self.drug_categories) != bool(self.drug_routes):
-            raise ValueError("give both 'drug_categories' and 'drug_routes', or neither")
-        return self
-
-
-class NotChargeable(Rule):
-    """On a day of this session kind the schedule's categories are not chargeable."""
-
-    kind: Literal["not_chargeable"]
-    session_kind: SessionKind
-
-
-class CappedPerDay(Rule):
-    """On a day of this session kind each category is allowed up to a daily amount that
-    depends on the hospital's tier (元/人次/天)."""
-
-    kind: Literal["capped_per_day"]
-    session_kind: SessionKind
-    caps_by_tier: dict[Annotated[StrictInt, Field(ge=1, le=3)], dict[CategoryField, Money]] = Field(
-        min_length=1
-    )
-
-
-FeeDayRule = Annotated[NotChargeable | CappedPerDay, Field(discriminator="kind")]
-
-
-class DailyFeeSchedule(Rule):
-    """Per-day fees (床位费、护理费、诊察费) of a day ward, by the kind of session on the day.
-
-    ``days`` is in order of precedence: the first rule whose session kind occurs on a day
-    decides it. A charge of ``categories`` on a day without a session, or on a day whose
-    sessions no rule names, is disallowed (the schedule prices treatment days only)."""
-
-    kind: Literal["daily_fees_by_session"]
-    categories: tuple[CategoryField, ...] = Field(min_length=1)
-    days: tuple[FeeDayRule, ...] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _caps_cover_categories(self) -> DailyFeeSchedule:
-        kinds = [day.session_kind for day in self.days]
-        if len(set(kinds)) != len(kinds):
-            raise ValueError("each session kind may have only one rule in 'days'")
-        wanted = set(self.categories)
-        for day in self.days:
-            if isinstance(day, CappedPerDay):
-                for tier, caps in day.caps_by_tier.items():
-                    if set(caps) != wanted:
-                        names = ", ".join(sorted(c.value for c in wanted))
-                        raise ValueError(
-                            f"caps_by_tier[{tier}] of {day.session_kind.value} days must cap "
-                            f"exactly the schedule's categories ({names})"
-                        )
-        return self
-
-
-def fee_schedule_gaps(rules: ProgrammeRules) -> tuple[tuple[str | int, ...], str] | None:
-    """Where a capped fee day lacks a tier the programme admits (its ``min_tier`` .. 3): the
-    path below the programme and a message; ``None`` when every admitted tier is priced."""
-    schedule = rules.fee_schedule
-    if schedule is None:
-        return None
-    lowest = max((r.min_tier for r in rules.eligibility if isinstance(r, MinTier)), default=1)
-    for index, day in enumerate(schedule.days):
-        if isinstance(day, CappedPerDay):
-            missing = [t for t in range(lowest, 4) if t not in day.caps_by_tier]
-            if missing:
-                return (
-                    ("fee_schedule", "days", index, "caps_by_tier"),
-                    f"{day.session_kind.value} days price no tier {missing} although the "
-                    f"programme admits tiers {lowest}..3",
-                )
-    return None
-
-
-class QuotaDisease(FrozenModel):
-    """A disease formerly settled on a fixed quota (定额), matched by ICD-10 code prefix."""
-
-    code: str = Field(min_length=1)
-    name: str = Field(min_length=1)
-    quota: Money
-
-
-class QuotaList(Rule):
-    diseases: tuple[QuotaDisease, ...] = Field(min_length=1)
-
-
-class OrdinaryDailyFees(Rule):
-    """The ordinary-inpatient daily fees, by tier and category, that a quota was built on."""
-
-    by_tier: dict[Annotated[StrictInt, Field(ge=1, le=3)], dict[CategoryField, Money]] = Field(
-        min_length=1
-    )
-
-
-class FeeForServiceOrQuota(Rule):
-    """Fee-for-service (按服务项目); for a disease on ``quotas`` the hospital may choose
-    (``agency_method_choice: quota_minus_fees``) the former quota minus the difference of
-    the daily fees: Σ over treatment days of (ordinary daily fee − the day ward's allowed
-    amount of those categories that day), never below zero."""
-
-    kind: Literal["fee_for_service_or_quota"]
-    quotas: QuotaList
-    ordinary_daily_fees: OrdinaryDailyFees
-
-
-# --- header, clauses, catalogues ----------------------------------------------------------
+# --- header, clauses, catalogues -------------------------------------------------------------
 
 
 class PolicyHeader(FrozenModel):
@@ -277,12 +129,18 @@ class PolicyHeader(FrozenModel):
     episode's programme is not one the policy covers."""
     source: str | None = None
     """The clause that states the policy's window (e.g. a pilot's first and last day); a
-    flag on sessions after ``effective_until`` cites it."""
+    flag on sessions after ``effective_until`` cites it, so it is required with
+    ``effective_until``."""
 
     @model_validator(mode="after")
     def _window(self) -> PolicyHeader:
         if self.effective_until is not None and self.effective_until < self.effective_from:
             raise ValueError("effective_until is before effective_from")
+        if self.effective_until is not None and self.source is None:
+            raise ValueError(
+                "effective_until needs 'source': the clause that states the policy's last "
+                "day (cited by the SESSIONS_AFTER_POLICY_END flag)"
+            )
         return self
 
 
@@ -303,83 +161,34 @@ class CatalogueRef(Rule):
     file: str = Field(min_length=1)
 
 
-# --- disease payment tables (pay by disease, 按病种付费; TCM pilot 2025) ----------------------
-# A disease table maps each disease between TCD (中医病证分类与代码) and ICD-10 and gives its
-# payment: category, method (per disease or per bed-day), standard, pre-pilot standard and the
-# standard it references. Rules name a table declared under ``catalogues``.
-
-DiseaseCategory = Literal["internal", "surgical", "rehabilitation"]
-ReferenceBasis = Literal["western_drg_dip", "western_conservative_drg_dip", "historical_cost"]
-
-
-class DiseaseMapped(Rule):
-    """The principal diagnosis (TCD or ICD-10) maps to exactly one disease of ``table``
-    through its TCD↔ICD-10 mapping (中西医编码映射)."""
-
-    kind: Literal["disease_mapped"]
-    table: Identifier
-
-
-class BedDayCount(Rule):
-    """How bed-days are counted for a disease paid per bed-day."""
-
-    kind: Literal["bed_days"]
-    count: Literal["session_days", "calendar_days"]
-
-
-class PerDisease(Rule):
-    """Agency pays the standard of the episode's disease row in ``table``: per case, or per
-    bed-day for rows whose method is ``per_bed_day``. ``references`` lists, per disease
-    category, the reference standards a row may cite (checked at load).
-
-    ``floor`` — a standard not below the row's pre-pilot standard (不低于试点前支付标准):
-    ``check_table``: checked when the table loads; a row below it is a load error naming
-    the row unless the row states its ``below_floor_reason`` (原则上: an exception the region
-    gives), and each case is paid the table's standard; ``raise_payment``: each case's
-    standard is raised to the pre-pilot standard when settled; ``null``: no floor."""
-
-    kind: Literal["per_disease"]
-    table: Identifier
-    floor: Literal["check_table", "raise_payment"] | None
-    references: dict[DiseaseCategory, tuple[ReferenceBasis, ...]] = Field(min_length=1)
-    bed_days: BedDayCount | None = None
-
-
-class DiseaseTableHeader(FrozenModel):
+class CatalogueHeader(FrozenModel):
     id: Identifier
     title: str = Field(min_length=1)
     version: str = Field(min_length=1)
     status: Literal["official", "starter", "illustrative"]
+    """``starter``: a small set a deployment replaces; ``illustrative``: examples only."""
     origin: str = Field(min_length=1)
+    system: Literal["ICD-10", "TCD", "ICD-9-CM-3"]
 
 
-class DiseaseReference(FrozenModel):
-    """The standard a row's standard was set against (e.g. a western DRG/DIP group)."""
+class CatalogueEntry(FrozenModel):
+    """A code prefix (``51.23`` matches ``51.2300x001``) or an inclusive range of
+    three-character categories (``C00``–``C97``)."""
 
-    basis: ReferenceBasis
-    group: str | None = None
-    amount: Money | None = None
-
-
-class DiseaseRow(FrozenModel):
-    """One disease: its TCD and ICD-10 codes (matched by prefix) and its payment."""
-
+    code: str | None = Field(default=None, min_length=1)
+    range: tuple[str, str] | None = None
     name: str = Field(min_length=1)
-    tcd: str = Field(min_length=1, pattern=r"^\S+$")
-    icd10: str = Field(min_length=1, pattern=r"^\S+$")
-    category: DiseaseCategory
-    method: Literal["per_disease", "per_bed_day"]
-    standard: Money
-    pre_pilot_standard: Money
-    reference: DiseaseReference | None = None
-    below_floor_reason: str | None = Field(default=None, min_length=1)
-    """Why the standard lies below the pre-pilot standard, where the region sets it so
-    (an exception to the principle); a row below it without a reason fails ``check_table``."""
+
+    @model_validator(mode="after")
+    def _one_form(self) -> CatalogueEntry:
+        if (self.code is None) == (self.range is None):
+            raise ValueError("give exactly one of 'code' or 'range'")
+        return self
 
 
-class DiseaseTableFile(FrozenModel):
-    disease_table: DiseaseTableHeader
-    diseases: tuple[DiseaseRow, ...] = Field(min_length=1)
+class CatalogueFile(FrozenModel):
+    catalogue: CatalogueHeader
+    entries: tuple[CatalogueEntry, ...] = Field(min_length=1)
 
 
 # --- eligibility -----------------------------------------------------------------------------
@@ -495,6 +304,22 @@ class SessionsMainly(Rule):
         return self
 
 
+class SessionsRequired(Rule):
+    """Eligibility: the episode gives at least one treatment session (治疗次), each of a kind
+    the programme treats; an episode without sessions cannot be judged session by session."""
+
+    kind: Literal["sessions_required"]
+    session_kinds: tuple[SessionKind, ...] = Field(min_length=1)
+
+
+class DiseaseMapped(Rule):
+    """The principal diagnosis (TCD or ICD-10) maps to exactly one disease of ``table``
+    through its TCD↔ICD-10 mapping (中西医编码映射)."""
+
+    kind: Literal["disease_mapped"]
+    table: Identifier
+
+
 EligibilityRule = Annotated[
     ProgrammeFiled
     | ConsentSigned
@@ -532,6 +357,21 @@ class NoTimeLimit(Rule):
     """The programme has no stay-length limit (the stay spans days)."""
 
     kind: Literal["none"]
+
+
+class CycleLength(Rule):
+    """The usual longest settlement cycle (结算周期), in calendar days, admission to discharge."""
+
+    days: StrictInt = Field(gt=0, le=366)
+
+
+class SessionsSameDay(Rule):
+    """Time limit for a stay that spans a settlement cycle: no limit on the stay, but each
+    session starts and ends on one calendar day (当次治疗结束后，患者离院); a session that
+    does not, or a cycle longer than ``max_cycle``, is flagged, not rejected."""
+
+    kind: Literal["sessions_same_day"]
+    max_cycle: CycleLength | None = None
 
 
 TimeLimitRule = Annotated[StayHours | NoTimeLimit | SessionsSameDay, Field(discriminator="kind")]
@@ -600,12 +440,13 @@ class MergeRules(FrozenModel):
 
     pre_admission: MergeRule
     post_discharge: MergeRule
-    during_stay: DuringStayRule | None = None
-    """Absent: an outpatient-booked charge inside the stay stays an outpatient cost
-    (``not_merged``, ``OUTPATIENT_CHARGE_DURING_STAY``), citing the pre-admission rule."""
+    during_stay: DuringStayRule
+    """Required, like both windows: ``kind: none`` keeps an outpatient-booked charge inside
+    the stay an outpatient cost (``not_merged``, ``OUTPATIENT_CHARGE_DURING_STAY``), citing
+    this rule; a rule file that says nothing is a load error, never a silent default."""
 
 
-# --- payment ---------------------------------------------------------------------------------
+# --- conversion ------------------------------------------------------------------------------
 
 AgencyMethod = Literal[
     "drg",
@@ -616,44 +457,6 @@ AgencyMethod = Literal[
     "fee_for_service",
     "quota_minus_fees",
 ]
-
-
-class PatientSide(Rule):
-    """Patient ↔ hospital: how the stay counts for the insured person."""
-
-    kind: Literal["single_inpatient_stay"]
-    counts_toward_annual_inpatient_cap: StrictBool
-
-
-class AgencyLabel(Rule):
-    """Agency ↔ hospital by a method whose amount the agency's own grouper computes."""
-
-    kind: Literal["drg", "dip_score", "value_based", "fee_for_service"]
-    basis: str | None = None
-    """What the payment counts toward, in the policy's words (e.g. an annual budget)."""
-
-
-class PerBedDay(Rule):
-    """Agency pays per bed-day; ``rate`` where the policy sets one."""
-
-    kind: Literal["per_bed_day"]
-    count: Literal["session_days", "calendar_days"]
-    rate: Money | None = None
-
-
-AgencyRule = Annotated[
-    AgencyLabel | PerBedDay | FeeForServiceOrQuota | PerDisease, Field(discriminator="kind")
-]
-
-
-class PaymentRules(FrozenModel):
-    patient: PatientSide
-    agency: AgencyRule
-
-
-# --- conversion ------------------------------------------------------------------------------
-
-
 ConversionMode = Literal["merged", "separate"]
 
 
@@ -710,7 +513,244 @@ ConversionRule = Annotated[
 ]
 
 
-# --- programme and file --------------------------------------------------------------------
+# --- charge rules: between sessions, daily fee schedule --------------------------------------
+# Kinds for day wards whose stay spans a treatment cycle (e.g. an oncology radio-/chemo-
+# therapy day ward): what may arise between sessions, and the per-day fees by session kind.
+
+
+class BetweenSessions(Rule):
+    """Between sessions (离开医疗机构至下次治疗前) only the listed categories may arise, and
+    drugs only of ``drug_categories`` given by one of ``drug_routes``; with
+    ``requires_related`` only where the charge is marked ``related`` (the hospital system's
+    word that the treatment needs it). Any other charge lying after one session's end and
+    before the next one's start is disallowed, whatever the hospital booked it as: a
+    ``day_care`` charge and an ``outpatient``-booked one alike (a booking never takes a
+    charge out of the interval).
+
+    ``exempt_session_days``: a charge on the calendar day of a session counts as part of that
+    day's visit (the episode records no time of leaving the hospital)."""
+
+    kind: Literal["only_listed_between_sessions"]
+    categories: tuple[CategoryField, ...]
+    drug_categories: tuple[CategoryField, ...] = ()
+    drug_routes: tuple[Route, ...] = ()
+    requires_related: StrictBool
+    exempt_session_days: StrictBool
+
+    @model_validator(mode="after")
+    def _drugs_with_routes(self) -> BetweenSessions:
+        if bool(self.drug_categories) != bool(self.drug_routes):
+            raise ValueError("give both 'drug_categories' and 'drug_routes', or neither")
+        return self
+
+
+class NotChargeable(Rule):
+    """On a day of this session kind the schedule's categories are not chargeable."""
+
+    kind: Literal["not_chargeable"]
+    session_kind: SessionKind
+
+
+class CappedPerDay(Rule):
+    """On a day of this session kind each category is allowed up to a daily amount that
+    depends on the hospital's tier (元/人次/天)."""
+
+    kind: Literal["capped_per_day"]
+    session_kind: SessionKind
+    caps_by_tier: dict[Annotated[StrictInt, Field(ge=1, le=3)], dict[CategoryField, Money]] = Field(
+        min_length=1
+    )
+
+
+FeeDayRule = Annotated[NotChargeable | CappedPerDay, Field(discriminator="kind")]
+
+
+class DailyFeeSchedule(Rule):
+    """Per-day fees (床位费、护理费、诊察费) of a day ward, by the kind of session on the day.
+
+    ``days`` is in order of precedence: the first rule whose session kind occurs on a day
+    decides it. A charge of ``categories`` on a day without a session, or on a day whose
+    sessions no rule names, is disallowed (the schedule prices treatment days only)."""
+
+    kind: Literal["daily_fees_by_session"]
+    categories: tuple[CategoryField, ...] = Field(min_length=1)
+    days: tuple[FeeDayRule, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _caps_cover_categories(self) -> DailyFeeSchedule:
+        kinds = [day.session_kind for day in self.days]
+        if len(set(kinds)) != len(kinds):
+            raise ValueError("each session kind may have only one rule in 'days'")
+        wanted = set(self.categories)
+        for day in self.days:
+            if isinstance(day, CappedPerDay):
+                for tier, caps in day.caps_by_tier.items():
+                    if set(caps) != wanted:
+                        names = ", ".join(sorted(c.value for c in wanted))
+                        raise ValueError(
+                            f"caps_by_tier[{tier}] of {day.session_kind.value} days must cap "
+                            f"exactly the schedule's categories ({names})"
+                        )
+        return self
+
+
+def fee_schedule_gaps(rules: ProgrammeRules) -> tuple[tuple[str | int, ...], str] | None:
+    """Where a capped fee day lacks a tier the programme admits (its ``min_tier`` .. 3): the
+    path below the programme and a message; ``None`` when every admitted tier is priced."""
+    schedule = rules.fee_schedule
+    if schedule is None:
+        return None
+    lowest = max((r.min_tier for r in rules.eligibility if isinstance(r, MinTier)), default=1)
+    for index, day in enumerate(schedule.days):
+        if isinstance(day, CappedPerDay):
+            missing = [t for t in range(lowest, 4) if t not in day.caps_by_tier]
+            if missing:
+                return (
+                    ("fee_schedule", "days", index, "caps_by_tier"),
+                    f"{day.session_kind.value} days price no tier {missing} although the "
+                    f"programme admits tiers {lowest}..3",
+                )
+    return None
+
+
+# --- payment: patient side, agency kinds (quotas, disease tables) ----------------------------
+# A disease table (pay by disease, 按病种付费; TCM pilot 2025) maps each disease between TCD
+# (中医病证分类与代码) and ICD-10 and gives its payment: category, method (per disease or per
+# bed-day), standard, pre-pilot standard and the standard it references. Rules name a table
+# declared under ``catalogues``.
+
+
+class PatientSide(Rule):
+    """Patient ↔ hospital: how the stay counts for the insured person."""
+
+    kind: Literal["single_inpatient_stay"]
+    counts_toward_annual_inpatient_cap: StrictBool
+
+
+class AgencyLabel(Rule):
+    """Agency ↔ hospital by a method whose amount the agency's own grouper computes."""
+
+    kind: Literal["drg", "dip_score", "value_based", "fee_for_service"]
+    basis: str | None = None
+    """What the payment counts toward, in the policy's words (e.g. an annual budget)."""
+
+
+class PerBedDay(Rule):
+    """Agency pays per bed-day; ``rate`` where the policy sets one."""
+
+    kind: Literal["per_bed_day"]
+    count: Literal["session_days", "calendar_days"]
+    rate: Money | None = None
+
+
+class QuotaDisease(FrozenModel):
+    """A disease formerly settled on a fixed quota (定额), matched by ICD-10 code prefix."""
+
+    code: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    quota: Money
+
+
+class QuotaList(Rule):
+    diseases: tuple[QuotaDisease, ...] = Field(min_length=1)
+
+
+class OrdinaryDailyFees(Rule):
+    """The ordinary-inpatient daily fees, by tier and category, that a quota was built on."""
+
+    by_tier: dict[Annotated[StrictInt, Field(ge=1, le=3)], dict[CategoryField, Money]] = Field(
+        min_length=1
+    )
+
+
+class FeeForServiceOrQuota(Rule):
+    """Fee-for-service (按服务项目); for a disease on ``quotas`` the hospital may choose
+    (``agency_method_choice: quota_minus_fees``) the former quota minus the difference of
+    the daily fees: Σ over treatment days of (ordinary daily fee − the day ward's allowed
+    amount of those categories that day), never below zero."""
+
+    kind: Literal["fee_for_service_or_quota"]
+    quotas: QuotaList
+    ordinary_daily_fees: OrdinaryDailyFees
+
+
+DiseaseCategory = Literal["internal", "surgical", "rehabilitation"]
+ReferenceBasis = Literal["western_drg_dip", "western_conservative_drg_dip", "historical_cost"]
+
+
+class BedDayCount(Rule):
+    """How bed-days are counted for a disease paid per bed-day."""
+
+    kind: Literal["bed_days"]
+    count: Literal["session_days", "calendar_days"]
+
+
+class PerDisease(Rule):
+    """Agency pays the standard of the episode's disease row in ``table``: per case, or per
+    bed-day for rows whose method is ``per_bed_day``. ``references`` lists, per disease
+    category, the reference standards a row may cite (checked at load).
+
+    ``floor`` — a standard not below the row's pre-pilot standard (不低于试点前支付标准):
+    ``check_table``: checked when the table loads; a row below it is a load error naming
+    the row unless the row states its ``below_floor_reason`` (原则上: an exception the region
+    gives), and each case is paid the table's standard; ``raise_payment``: each case's
+    standard is raised to the pre-pilot standard when settled; ``null``: no floor."""
+
+    kind: Literal["per_disease"]
+    table: Identifier
+    floor: Literal["check_table", "raise_payment"] | None
+    references: dict[DiseaseCategory, tuple[ReferenceBasis, ...]] = Field(min_length=1)
+    bed_days: BedDayCount | None = None
+
+
+class DiseaseTableHeader(FrozenModel):
+    id: Identifier
+    title: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    status: Literal["official", "starter", "illustrative"]
+    origin: str = Field(min_length=1)
+
+
+class DiseaseReference(FrozenModel):
+    """The standard a row's standard was set against (e.g. a western DRG/DIP group)."""
+
+    basis: ReferenceBasis
+    group: str | None = None
+    amount: Money | None = None
+
+
+class DiseaseRow(FrozenModel):
+    """One disease: its TCD and ICD-10 codes (matched by prefix) and its payment."""
+
+    name: str = Field(min_length=1)
+    tcd: str = Field(min_length=1, pattern=r"^\S+$")
+    icd10: str = Field(min_length=1, pattern=r"^\S+$")
+    category: DiseaseCategory
+    method: Literal["per_disease", "per_bed_day"]
+    standard: Money
+    pre_pilot_standard: Money
+    reference: DiseaseReference | None = None
+    below_floor_reason: str | None = Field(default=None, min_length=1)
+    """Why the standard lies below the pre-pilot standard, where the region sets it so
+    (an exception to the principle); a row below it without a reason fails ``check_table``."""
+
+
+class DiseaseTableFile(FrozenModel):
+    disease_table: DiseaseTableHeader
+    diseases: tuple[DiseaseRow, ...] = Field(min_length=1)
+
+
+AgencyRule = Annotated[
+    AgencyLabel | PerBedDay | FeeForServiceOrQuota | PerDisease, Field(discriminator="kind")
+]
+
+
+class PaymentRules(FrozenModel):
+    patient: PatientSide
+    agency: AgencyRule
+
+
+# --- programme and file ----------------------------------------------------------------------
 
 
 class ProgrammeRules(FrozenModel):
@@ -735,36 +775,3 @@ class RuleFile(FrozenModel):
     clauses: dict[Identifier, Clause] = Field(min_length=1)
     catalogues: dict[Identifier, CatalogueRef] = Field(default_factory=dict)
     programmes: dict[Programme, ProgrammeRules] = Field(min_length=1)
-
-
-# --- catalogue files -------------------------------------------------------------------------
-
-
-class CatalogueHeader(FrozenModel):
-    id: Identifier
-    title: str = Field(min_length=1)
-    version: str = Field(min_length=1)
-    status: Literal["official", "starter", "illustrative"]
-    """``starter``: a small set a deployment replaces; ``illustrative``: examples only."""
-    origin: str = Field(min_length=1)
-    system: Literal["ICD-10", "TCD", "ICD-9-CM-3"]
-
-
-class CatalogueEntry(FrozenModel):
-    """A code prefix (``51.23`` matches ``51.2300x001``) or an inclusive range of
-    three-character categories (``C00``–``C97``)."""
-
-    code: str | None = Field(default=None, min_length=1)
-    range: tuple[str, str] | None = None
-    name: str = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _one_form(self) -> CatalogueEntry:
-        if (self.code is None) == (self.range is None):
-            raise ValueError("give exactly one of 'code' or 'range'")
-        return self
-
-
-class CatalogueFile(FrozenModel):
-    catalogue: CatalogueHeader
-    entries: tuple[CatalogueEntry, ...] = Field(min_length=1)

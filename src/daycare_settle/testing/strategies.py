@@ -424,7 +424,7 @@ class _Plan:
             ):
                 raise UnsupportedRule(f"merge rule {_kind(rule)!r} is not known to the kit")
         during = self.rules.merge.during_stay
-        if during is not None and not isinstance(during, MergeDuringStay | NoMerge):
+        if not isinstance(during, MergeDuringStay | NoMerge):
             raise UnsupportedRule(f"during-stay rule {_kind(during)!r} is not known to the kit")
         conversion = self.rules.conversion
         if not isinstance(conversion, ConvertToOrdinaryInpatient | ConversionNotProvided):

@@ -1,0 +1,39 @@
+"""Agency methods whose amount the agency's own grouper computes (DRG, disease score, value
+based, fee-for-service; e.g. Panzhihua 第七条（二）: day surgery by DRG, day chemotherapy by
+value): the result names the method, its basis and its clause; no amount."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from ...models.episode import Episode
+from ...models.settlement import Payment
+from ...policy.loader import Policy
+from ...policy.schema import AgencyLabel
+from ..findings import Findings
+from ..trace import cite, step
+from .common import STEP, Base
+
+
+def decide_label(
+    episode: Episode,
+    policy: Policy,
+    rule: AgencyLabel,
+    base: Base,
+    allowed: Mapping[str, Decimal],
+    findings: Findings,
+) -> Payment:
+    """The agency pays by ``rule.kind``; the amount is the agency's own computation."""
+    findings.trace.append(
+        step(
+            policy,
+            STEP,
+            f"agency: {rule.kind}",
+            f"agency pays by {rule.kind}; the amount is the agency's own computation",
+            rule,
+        )
+    )
+    return Payment.model_validate(
+        {**base, "agency": rule.kind, "agency_citation": cite(policy, rule), "basis": rule.basis}
+    )
