@@ -30,6 +30,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -40,7 +41,7 @@ from .engine.settle import EpisodeInput
 from .errors import DaycareSettleError
 from .models.common import SHANGHAI
 from .models.episode import Episode
-from .models.settlement import Citation, Disposition, Settlement, TraceStep
+from .models.settlement import Citation, Disposition, Line, Settlement, TraceStep
 
 __all__ = [
     "ComparisonRow",
@@ -519,7 +520,10 @@ table {{ border-collapse: collapse; width: 100%; margin: 6px 0; }}
 th, td {{ border: 1px solid #bbb; padding: 3px 5px; text-align: left; vertical-align: top; }}
 th {{ background: #eee; }}
 td.num, th.num {{ text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }}
-td.id {{ font-family: monospace, {FONTS}; word-break: break-all; }}
+td.id {{ font-family: monospace, {FONTS}; white-space: nowrap; }}
+td.id.long {{ white-space: normal; overflow-wrap: anywhere; }}
+td.time, td.code, td.clause {{ white-space: nowrap; }}
+table.charges {{ font-size: 9.5pt; }}
 tr.included td.disp {{ color: #2e7d32; font-weight: bold; }}
 tr.not_merged td.disp {{ color: #1f5fbf; font-weight: bold; }}
 tr.disallowed td.disp {{ color: #c62828; font-weight: bold; }}
@@ -539,6 +543,7 @@ svg .cid {{ font-size: 10.5px; fill: #111; }}
 thead {{ display: table-header-group; }}
 tr, .decision, svg {{ break-inside: avoid; }}
 @media print {{ body {{ max-width: none; padding: 0; font-size: 9pt; }}
+  table.charges {{ font-size: 7.5pt; }}
   h2 {{ break-after: avoid; }} }}
 """
 
@@ -699,6 +704,7 @@ def _flags(settlement: Settlement) -> str:
 
 def _charges(settlement: Settlement, episode: Episode) -> str:
     charges = {c.id: c for c in episode.charges}
+    document = settlement.policy.document
     rows = []
     for line in settlement.lines:
         charge = charges.get(line.charge_id)
@@ -706,19 +712,36 @@ def _charges(settlement: Settlement, episode: Episode) -> str:
         setting = _value(charge.setting) if charge else "?"
         category = _value(charge.category) if charge else "?"
         rows.append(
-            f'<tr class="{line.disposition.value}"><td class="id">{_e(line.charge_id)}</td>'
-            f"<td>{_e(when)}</td><td>{_e(setting)}</td><td>{_e(category)}</td>"
+            f'<tr class="{line.disposition.value}"><td class="{_id_class(line.charge_id)}">'
+            f"{_e(line.charge_id)}</td>"
+            f'<td class="time">{_e(when)}</td><td>{_e(setting)}</td><td>{_e(category)}</td>'
             f'<td class="num">{_e(line.amount)}</td><td class="disp">'
             f"{_e(line.disposition.value)}</td><td class=num>{_e(line.allowed_amount)}</td>"
-            f"<td>{_e(line.reason)}</td><td>{_e(_clause(line.citation))}</td></tr>"
+            f'<td class="code">{_e(line.reason)}</td>'
+            f'<td class="clause">{_e(_line_clause(line, document))}</td></tr>'
         )
     return (
+        f"<p>Every input charge once. Clauses are of {_e(document)} unless another document "
+        "is named.</p>"
         '<table class="charges"><thead><tr><th>Charge</th><th>Time</th><th>Setting</th>'
         "<th>Category</th><th class=num>Amount</th><th>Disposition</th>"
-        "<th class=num>Allowed</th><th>Reason</th><th>Clause</th></tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table>"
+        "<th class=num>Allowed</th><th>Reason</th><th>Clause</th></tr>"
+        "</thead><tbody>" + "".join(rows) + "</tbody></table>"
     )
+
+
+def _id_class(charge_id: str) -> str:
+    """Ids print on one line; a long one may wrap anywhere rather than squeeze the table."""
+    return "id" if len(charge_id) <= 24 else "id long"
+
+
+def _line_clause(line: Line, document: str) -> str:
+    citation = line.citation
+    if citation is None:
+        return "no citation"
+    if citation.document == document:
+        return citation.clause
+    return f"{citation.document} {citation.clause}"
 
 
 def _totals(settlement: Settlement) -> str:
@@ -847,7 +870,7 @@ def compare(episode: EpisodeInput, policies: Iterable[str]) -> tuple[ComparisonR
         except DaycareSettleError as exc:
             if exc.code == "invalid_episode":
                 raise
-            rows.append(ComparisonRow(policy, None, f"[{exc.code}] {exc}"))
+            rows.append(ComparisonRow(policy, None, str(exc)))
     return tuple(rows)
 
 
@@ -903,11 +926,20 @@ def compare_text(rows: Sequence[ComparisonRow]) -> str:
     cells = [_compared(row) for row in rows]
     head = ["", *(row.policy for row in rows)]
     body = [[field, *(c.get(field, "-") for c in cells)] for field in COMPARED]
-    widths = [max(len(line[i]) for line in [head, *body]) for i in range(len(head))]
+    widths = [max(_columns(line[i]) for line in [head, *body]) for i in range(len(head))]
     text = []
     for line in [head, *body]:
-        text.append("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
+        text.append("  ".join(_pad(v, w) for v, w in zip(line, widths, strict=True)).rstrip())
     return "\n".join(text) + "\n"
+
+
+def _columns(text: str) -> int:
+    """Terminal columns: wide (CJK) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _columns(text))
 
 
 def compare_html(rows: Sequence[ComparisonRow], episode: EpisodeInput) -> str:
@@ -930,3 +962,11 @@ def compare_html(rows: Sequence[ComparisonRow], episode: EpisodeInput) -> str:
         f"<table><thead><tr><th></th>{head}</tr></thead><tbody>{body}</tbody></table>"
         "</body></html>\n"
     )
+
+
+def write_text(page: str, path: str | os.PathLike[str]) -> None:
+    """Write a page as UTF-8; a file that cannot be written is a :class:`ReportError`."""
+    try:
+        Path(path).write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise ReportError(f"cannot write {os.fspath(path)}: {exc.strerror or exc}") from None
