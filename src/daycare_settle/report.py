@@ -705,6 +705,11 @@ def _flags(settlement: Settlement) -> str:
 def _charges(settlement: Settlement, episode: Episode) -> str:
     charges = {c.id: c for c in episode.charges}
     document = settlement.policy.document
+    others: list[str] = []  # documents other than the policy's, numbered as cited
+    for line in settlement.lines:
+        cited = line.citation.document if line.citation is not None else document
+        if cited != document and cited not in others:
+            others.append(cited)
     rows = []
     for line in settlement.lines:
         charge = charges.get(line.charge_id)
@@ -718,12 +723,13 @@ def _charges(settlement: Settlement, episode: Episode) -> str:
             f'<td class="num">{_e(line.amount)}</td><td class="disp">'
             f"{_e(line.disposition.value)}</td><td class=num>{_e(line.allowed_amount)}</td>"
             f'<td class="code">{_e(line.reason)}</td>'
-            f'<td class="clause">{_e(_line_clause(line, document))}</td></tr>'
+            f'<td class="clause">{_e(_line_clause(line, document, others))}</td></tr>'
         )
+    named = "".join(f"<li>[{n}] {_e(doc)}</li>" for n, doc in enumerate(others, start=1))
     return (
-        f"<p>Every input charge once. Clauses are of {_e(document)} unless another document "
-        "is named.</p>"
-        '<table class="charges"><thead><tr><th>Charge</th><th>Time</th><th>Setting</th>'
+        f"<p>Every input charge once. Clauses are of {_e(document)}"
+        + (", or of the document numbered:</p><ul>" + named + "</ul>" if others else ".</p>")
+        + '<table class="charges"><thead><tr><th>Charge</th><th>Time</th><th>Setting</th>'
         "<th>Category</th><th class=num>Amount</th><th>Disposition</th>"
         "<th class=num>Allowed</th><th>Reason</th><th>Clause</th></tr>"
         "</thead><tbody>" + "".join(rows) + "</tbody></table>"
@@ -735,13 +741,13 @@ def _id_class(charge_id: str) -> str:
     return "id" if len(charge_id) <= 24 else "id long"
 
 
-def _line_clause(line: Line, document: str) -> str:
+def _line_clause(line: Line, document: str, others: list[str]) -> str:
     citation = line.citation
     if citation is None:
         return "no citation"
     if citation.document == document:
         return citation.clause
-    return f"{citation.document} {citation.clause}"
+    return f"{citation.clause} [{others.index(citation.document) + 1}]"
 
 
 def _totals(settlement: Settlement) -> str:

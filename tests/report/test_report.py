@@ -82,9 +82,11 @@ def test_every_charge_is_in_the_charges_table_once_with_reason_and_clause(path: 
     assert [row[0] for row in rows] == [line.charge_id for line in result.lines]
     for row, line in zip(rows, result.lines, strict=True):
         assert row[5] == line.disposition.value
-        assert row[4] == str(line.amount) and row[6] == str(line.allowed_amount)
+        assert row[4] == str(line.amount)
+        assert row[6] == str(line.allowed_amount)
         assert row[7] == line.reason
-        assert line.citation is not None and line.citation.clause in row[8]
+        assert line.citation is not None
+        assert line.citation.clause in row[8]
 
 
 @pytest.mark.parametrize("path", ALL, ids=lambda p: f"{p.parent.name}/{p.stem}")
@@ -98,7 +100,8 @@ def test_the_totals_table_reconciles_to_the_input(path: Path) -> None:
     assert totals["disallowed"] == str(t.disallowed)
     assert totals["input"] == str(t.input)
     assert totals["included + not_merged + disallowed"] == str(t.input)
-    assert "reconciles" in page and "DOES NOT RECONCILE" not in page
+    assert "reconciles" in page
+    assert "DOES NOT RECONCILE" not in page
 
 
 @pytest.mark.parametrize("path", ALL, ids=lambda p: f"{p.parent.name}/{p.stem}")
@@ -113,7 +116,9 @@ def test_every_decision_shows_its_clause_quote_and_parameters(path: Path) -> Non
         if step.quote:
             assert '<blockquote lang="zh-CN">' in block
         for parameter in step.parameters:
-            shown = "text (explicit)" if parameter.provenance == "explicit" else parameter.provenance
+            shown = (
+                "text (explicit)" if parameter.provenance == "explicit" else parameter.provenance
+            )
             assert shown in block or parameter.provenance == "episode"
 
 
@@ -124,7 +129,8 @@ def test_the_page_needs_nothing_from_outside(path: Path) -> None:
     for banned in ("<script", "<link", "<iframe", "<img", "@import", "@font-face", "url(http"):
         assert banned not in page
     assert re.findall(r"https?://[^\s\"'<]+", page) == ["http://www.w3.org/2000/svg"]
-    assert "<svg" in page and "noto sans cjk sc" in page
+    assert "<svg" in page
+    assert "noto sans cjk sc" in page
 
 
 def test_episode_text_is_escaped() -> None:
@@ -137,7 +143,9 @@ def test_episode_text_is_escaped() -> None:
         extension_reason="</style><u>x",
     )
     page = render_html(settle(body, policy="panzhihua"), body)
-    assert "<script>" not in page and "<img" not in page and "<u>" not in page
+    assert "<script>" not in page
+    assert "<img" not in page
+    assert "<u>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "&lt;img src=x onerror=&quot;alert(2)&quot;&gt;" in page
     assert "c&amp;amp;" in page
@@ -150,7 +158,8 @@ def test_the_outcome_sentence_opens_the_page() -> None:
     path = next(p for p in ALL if p.stem == "day-surgery-hernia-26h-rejected")
     result, text = _settled(path)
     sentence = outcome_sentence(result)
-    assert "was rejected" in sentence and result.rejection_reasons[0].code in sentence
+    assert "was rejected" in sentence
+    assert result.rejection_reasons[0].code in sentence
     page = render_html(result, text)
     body = page[page.index("<body>") :]
     assert body.index('id="outcome"') < body.index("<svg")
@@ -210,7 +219,8 @@ def test_the_time_limit_is_drawn_from_admission() -> None:
     tcm = next(p for p in ALL if p.stem == "tcm-day-care-lumbar-disc-5-days")
     result, text = _settled(tcm)
     bands, notes = limit_bands(result, parse_episode(text))
-    assert bands == [] and "no stay-length limit" in notes[0]
+    assert bands == []
+    assert "no stay-length limit" in notes[0]
 
 
 # --- compare -------------------------------------------------------------------------------
@@ -230,12 +240,14 @@ def test_compare_sets_the_policies_side_by_side_and_names_those_not_in_force() -
     assert "policy_not_in_force" in (missing["jining"] or "")
     table = compare_text(rows)
     lines = {line.split("  ")[0]: line for line in table.splitlines()}
-    assert "drg" in lines["agency method"] and "dip_score" in lines["agency method"]
+    assert "drg" in lines["agency method"]
+    assert "dip_score" in lines["agency method"]
     assert "461.50" in lines["merged pre-admission"]
     assert "not settled" in lines["status"]
     assert "policy_not_in_force" in lines["rejections"]
     page = compare_html(rows, text)
-    assert "<script" not in page and "dip_score" in page
+    assert "<script" not in page
+    assert "dip_score" in page
 
 
 def test_compare_of_a_bad_episode_raises() -> None:
@@ -256,7 +268,8 @@ def test_report_command_writes_html(tmp_path: Path, capsys: pytest.CaptureFixtur
     source = _write(tmp_path, episode())
     assert main(["report", source, "--policy", "panzhihua"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("<!DOCTYPE html>") and "c-stay" in out
+    assert out.startswith("<!DOCTYPE html>")
+    assert "c-stay" in out
     target = tmp_path / "out.html"
     assert main(["report", source, "--policy", "panzhihua", "--html", str(target)]) == 0
     assert target.read_text(encoding="utf-8") == out
@@ -275,7 +288,8 @@ def test_report_command_errors_exit_2(
 ) -> None:
     assert main(["report", _write(tmp_path, episode()), *args]) == 2
     err = capsys.readouterr().err
-    assert message in err and "Traceback" not in err
+    assert message in err
+    assert "Traceback" not in err
 
 
 def test_compare_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
