@@ -116,8 +116,10 @@ def test_printed_charges_table_has_every_charge_once_with_reason_and_clause(
         found = [row for row in rows if re.search(rf"(^|\s){re.escape(line.charge_id)}\s", row)]
         assert len(found) == 1, (line.charge_id, found)
         row = found[0]
-        assert line.disposition.value in row and line.reason in row, row
-        assert line.citation is not None and line.citation.clause in row, row
+        assert line.disposition.value in row, row
+        assert line.reason in row, row
+        assert line.citation is not None
+        assert line.citation.clause in row, row
         assert f" {line.amount} " in f" {row} "
         assert f" {line.allowed_amount} " in f" {row} "
 
