@@ -296,7 +296,7 @@ def _rows(placed: Iterable[tuple[str, float, float, float]]) -> tuple[dict[str, 
 
 
 def _label_width(text: str) -> float:
-    return 14 + 6.2 * len(text)
+    return 14 + 6.5 * len(text)
 
 
 class _Timeline:
@@ -406,15 +406,20 @@ class _Timeline:
         ]
         if episode.conversion is not None:
             events.append((episode.conversion.at, "conversion", "#8e24aa"))
-        for moment, name, colour in events:
+        placed: list[float] = []
+        for moment, name, colour in sorted(events, key=lambda e: e[0]):
             x = self.scale.x(moment)
             right = x > WIDTH - RIGHT - 80
+            # a label close to an earlier one goes one line lower
+            level = sum(1 for px in placed if abs(px - x) < 80)
+            placed.append(x)
             dash = "4 3" if name == "conversion" else "none"
             self.parts.append(
                 f'<line x1="{x:.1f}" y1="{self.top}" x2="{x:.1f}" y2="{self.bottom:.1f}" '
                 f'stroke="{colour}" stroke-width="1.5" stroke-dasharray="{dash}"/>'
-                f'<text x="{x - 3 if right else x + 3:.1f}" y="{self.top + 12}" class="event" '
-                f'fill="{colour}" text-anchor="{"end" if right else "start"}">{_e(name)}</text>'
+                f'<text x="{x - 3 if right else x + 3:.1f}" y="{self.top + 12 + 12 * level}" '
+                f'class="event" fill="{colour}" text-anchor="{"end" if right else "start"}">'
+                f"{_e(name)}</text>"
             )
 
     def _sessions(self) -> None:
@@ -537,9 +542,9 @@ blockquote {{ margin: 4px 0; padding: 4px 8px; background: #fafafa; border-left:
 svg text {{ font-family: {FONTS}; }}
 svg .lane {{ font-size: 12px; fill: #222; }}
 svg .small {{ font-size: 11px; }}
-svg .tick {{ font-size: 10.5px; fill: #333; }}
+svg .tick {{ font-size: 11px; fill: #333; }}
 svg .event {{ font-size: 11px; font-weight: bold; }}
-svg .cid {{ font-size: 10.5px; fill: #111; }}
+svg .cid {{ font-size: 11px; fill: #111; }}
 thead {{ display: table-header-group; }}
 tr, .decision, svg {{ break-inside: avoid; }}
 @media print {{ body {{ max-width: none; padding: 0; font-size: 9pt; }}
