@@ -240,6 +240,7 @@ class _Scale:
         shares = [0.3 if before else 0.0, 0.0, 0.3 if after else 0.0]
         shares[1] = 1.0 - shares[0] - shares[2]
         self.points = [start, admitted, stay_end, end]
+        self.piecewise = before or after
         self.xs = [float(LEFT)]
         for share in shares:
             self.xs.append(self.xs[-1] + share * inner)
@@ -295,8 +296,16 @@ def _rows(placed: Iterable[tuple[str, float, float, float]]) -> tuple[dict[str, 
     return {lane: len(taken) for lane, taken in lanes.items()}, rows
 
 
+LABEL_CHARS = 24
+"""A charge id longer than this is shortened on the timeline (the table shows it whole)."""
+
+
+def _label(charge_id: str) -> str:
+    return charge_id if len(charge_id) <= LABEL_CHARS else charge_id[: LABEL_CHARS - 1] + "…"
+
+
 def _label_width(text: str) -> float:
-    return 14 + 6.5 * len(text)
+    return 14 + 6.5 * len(_label(text))
 
 
 class _Timeline:
@@ -341,10 +350,11 @@ class _Timeline:
         self._charges()
         self._band_bars()
         self._legend()
-        self.notes.append(
-            "The time axis is piecewise: the stay (to the end of any time limit) takes the "
-            "middle of the width, the days before admission and after discharge the sides."
-        )
+        if self.scale.piecewise:
+            self.notes.append(
+                "The time axis is piecewise: the stay (to the end of any time limit) takes the "
+                "middle of the width, the days before admission and after discharge the sides."
+            )
         return (
             f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {self.height:.0f}" '
             'width="100%" role="img" aria-label="timeline of the episode">'
@@ -382,12 +392,13 @@ class _Timeline:
         self.parts.append(
             f'<line x1="{LEFT}" y1="{top}" x2="{WIDTH - RIGHT}" y2="{top}" stroke="#555"/>'
         )
-        ticks = [self.start, episode.admitted_at, episode.discharged_at, self.end]
+        # admission and discharge first, then the ends, then the rest, where there is room
+        ticks = [episode.admitted_at, episode.discharged_at, self.start, self.end]
         if episode.conversion is not None:
             ticks.append(episode.conversion.at)
         ticks += [session.start for session in episode.sessions]
         shown: list[float] = []
-        for moment in sorted(ticks):
+        for moment in ticks:
             x = self.scale.x(moment)
             if any(abs(x - s) < 70 for s in shown):
                 continue
@@ -444,7 +455,7 @@ class _Timeline:
             left = x + _label_width(charge.id) >= WIDTH - 2
             label = (
                 f'<text x="{x - 8 if left else x + 8:.1f}" y="{cy + 4:.1f}" class="cid" '
-                f'text-anchor="{"end" if left else "start"}">{_e(charge.id)}</text>'
+                f'text-anchor="{"end" if left else "start"}">{_e(_label(charge.id))}</text>'
             )
             line = lines.get(charge.id)
             if line is None:  # not from an engine result; shown rather than hidden

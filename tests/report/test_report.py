@@ -300,3 +300,13 @@ def test_compare_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert out.splitlines()[0].split() == POLICIES
     assert "EP-1" in target.read_text(encoding="utf-8")
     assert main(["compare", source, "--policies", " , "]) == 2
+
+
+def test_a_long_charge_id_is_shortened_on_the_timeline_and_whole_in_the_table() -> None:
+    long_id = "C-" + "x" * 150
+    body = episode(charges=[charge(long_id, at(2))])
+    page = render_html(settle(body, policy="panzhihua"), body)
+    svg = page[page.index("<svg") : page.index("</svg>")]
+    assert long_id not in svg
+    assert long_id[:23] + "…" in svg
+    assert [row[0] for row in tables(page)["charges"][1:]] == [long_id]
