@@ -879,6 +879,7 @@ class ComparisonRow:
     policy: str
     settlement: Settlement | None
     error: str | None = None
+    error_code: str | None = None
 
 
 def compare(episode: EpisodeInput, policies: Iterable[str]) -> tuple[ComparisonRow, ...]:
@@ -892,7 +893,7 @@ def compare(episode: EpisodeInput, policies: Iterable[str]) -> tuple[ComparisonR
         except DaycareSettleError as exc:
             if exc.code == "invalid_episode":
                 raise
-            rows.append(ComparisonRow(policy, None, str(exc)))
+            rows.append(ComparisonRow(policy, None, str(exc), exc.code))
     return tuple(rows)
 
 
@@ -917,7 +918,8 @@ COMPARED = (
 def _compared(row: ComparisonRow) -> dict[str, str]:
     result = row.settlement
     if result is None:
-        return {"status": "not settled", "rejections": row.error or ""}
+        status = "not in force" if row.error_code == "policy_not_in_force" else "not settled"
+        return {"status": status, "rejections": row.error or ""}
     t, limit, payment = result.totals, result.time_limit, result.payment
     hours = (
         "no limit"

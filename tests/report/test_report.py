@@ -24,6 +24,7 @@ from daycare_settle.report import (
     merge_bands,
     outcome_sentence,
     render_html,
+    write_pdf,
 )
 from tests.builders import at, charge, episode, example_episodes
 
@@ -243,7 +244,7 @@ def test_compare_sets_the_policies_side_by_side_and_names_those_not_in_force() -
     assert "drg" in lines["agency method"]
     assert "dip_score" in lines["agency method"]
     assert "461.50" in lines["merged pre-admission"]
-    assert "not settled" in lines["status"]
+    assert "not in force" in lines["status"]
     assert "policy_not_in_force" in lines["rejections"]
     page = compare_html(rows, text)
     assert "<script" not in page
@@ -311,3 +312,15 @@ def test_a_long_charge_id_is_shortened_on_the_timeline_and_whole_in_the_table() 
     assert labels == [long_id[:23] + "…"]
     assert f"<title>{long_id}: included" in svg  # the whole id on hover
     assert [row[0] for row in tables(page)["charges"][1:]] == [long_id]
+
+
+def test_a_pdf_without_a_working_chromium_is_a_report_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DAYCARE_SETTLE_CHROMIUM", str(tmp_path / "no-such-chromium"))
+    body = episode()
+    with pytest.raises(ReportError, match="cannot run Chromium"):
+        write_pdf(settle(body, policy="panzhihua"), body, tmp_path / "out.pdf")
+    pdf = str(tmp_path / "out.pdf")
+    assert main(["report", _write(tmp_path, body), "--policy", "panzhihua", "--pdf", pdf]) == 2
+    assert "[report_error] cannot run Chromium" in capsys.readouterr().err
