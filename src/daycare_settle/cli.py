@@ -1,12 +1,21 @@
 """Command line: ``daycare-settle settle EPISODE.json --policy panzhihua [--explain]``.
 
-Other commands: ``examples [DIR]`` settles every ``DIR/<policy-id>/*.json`` (except the
-``*.expected.json`` files beside them) under the policy its folder names and prints one
-summary line each; ``--check`` compares each result with its expected file byte for byte
-and ``--update`` writes the expected files. ``policies`` lists the bundled policies;
-``policy readings [P ...]`` prints the register of readings of policies P (ids or
-rule-file paths; all bundled policies when none is given) as markdown. ``serve [--host H]
-[--port N]`` runs the HTTP service (extra ``daycare_settle[server]``; docs/service.md).
+Other commands:
+
+- ``examples [DIR]`` settles every ``DIR/<policy-id>/*.json`` (except the
+  ``*.expected.json`` files beside them) under the policy its folder names and prints one
+  summary line each; ``--check`` compares each result with its expected file byte for byte
+  and ``--update`` writes the expected files.
+- ``batch EPISODES.jsonl --policy P`` settles JSON lines on every core (or on a Dask
+  cluster with ``--scheduler``), in input order.
+- ``policies`` lists the bundled policies; ``policy readings [P ...]`` prints the register
+  of readings of policies P (ids or rule-file paths; all bundled policies when none is
+  given) as markdown.
+- ``schema NAME`` prints the JSON Schema of the episode, the settlement or a rule file.
+- ``serve [--host H] [--port N]`` runs the HTTP service (extra ``daycare_settle[server]``).
+- ``report EPISODE --policy P [--html OUT] [--pdf OUT]`` writes the settlement report (HTML
+  on standard output when no file is named); ``compare EPISODE --policies P1,P2,…`` prints
+  one episode settled under several policies side by side (``--html OUT`` as HTML too).
 
 Input JSON is always read as UTF-8 bytes, whatever the locale; the settlement JSON is
 written as UTF-8. Text for people (``--explain``, summaries, errors) escapes control,
@@ -36,7 +45,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple, NoReturn
 
-from . import batch, schemas
+from . import batch, report, schemas
 from .engine import settle
 from .errors import DaycareSettleError, FieldProblem, InvalidEpisode
 from .files import EPISODE_FILE_LIMIT, UnreadableFile, read_bounded
@@ -124,6 +133,10 @@ def _run(argv: Sequence[str] | None) -> int:
         return batch.command(args)
     if args.command == "policy":
         return _readings(args.policies)
+    if args.command == "report":
+        return _report(args.episode, args.policy, html=args.html, pdf=args.pdf)
+    if args.command == "compare":
+        return _compare_policies(args.episode, args.policies, html=args.html)
     if args.command == "examples":
         return _examples(Path(args.directory), check=args.check, update=args.update)
     if args.command == "schema":
@@ -176,6 +189,19 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP service (extra: server)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8080, help="port to listen on")
+    report_ = commands.add_parser(
+        "report", help="the settlement report: HTML (stdout, or --html FILE) and/or --pdf FILE"
+    )
+    report_.add_argument("episode", metavar="EPISODE.json", help="episode file ('-' for stdin)")
+    report_.add_argument("--policy", required=True, help="bundled policy id or a rule-file path")
+    report_.add_argument("--html", metavar="OUT.html", help="write the HTML report here")
+    report_.add_argument("--pdf", metavar="OUT.pdf", help="print it to PDF (headless Chromium)")
+    compare_ = commands.add_parser("compare", help="one episode under several policies")
+    compare_.add_argument("episode", metavar="EPISODE.json", help="episode file ('-' for stdin)")
+    compare_.add_argument(
+        "--policies", required=True, help="comma-separated policy ids or rule-file paths"
+    )
+    compare_.add_argument("--html", metavar="OUT.html", help="also write the table as HTML")
     return parser
 
 
@@ -282,6 +308,38 @@ def _example(path: Path, *, check: bool, update: bool) -> _Outcome:
         done, written = _update(expected, canonical_json(result))
         return _Outcome(result.status, None, done) if written else _Outcome("failed", None, done)
     return _Outcome(result.status, None, summary(result))
+
+
+def _report(name: str, policy: str, *, html: str | None, pdf: str | None) -> int:
+    shown = STDIN_NAME if name == "-" else name
+    try:
+        text = _decode(_read_stdin() if name == "-" else _read_file(Path(name)))
+        page = report.render_html(settle(text, policy=policy), text)
+        if html is not None:
+            report.write_text(page, html)
+        if pdf is not None:
+            report.html_to_pdf(page, pdf)
+    except DaycareSettleError as exc:
+        raise _InputError(f"{shown}: {exc}") from None
+    if html is None and pdf is None:
+        _write_data(page.encode("utf-8"))
+    return EXIT_OK
+
+
+def _compare_policies(name: str, policies: str, *, html: str | None) -> int:
+    shown = STDIN_NAME if name == "-" else name
+    wanted = [p.strip() for p in policies.split(",") if p.strip()]
+    if not wanted:
+        raise _UsageError("daycare-settle compare: error: --policies names no policy")
+    try:
+        text = _decode(_read_stdin() if name == "-" else _read_file(Path(name)))
+        rows = report.compare(text, wanted)
+        if html is not None:
+            report.write_text(report.compare_html(rows, text), html)
+    except DaycareSettleError as exc:
+        raise _InputError(f"{shown}: {exc}") from None
+    _write("".join(_printable(line) + "\n" for line in report.compare_text(rows).splitlines()))
+    return EXIT_OK
 
 
 def _readings(names: Sequence[str]) -> int:
