@@ -196,12 +196,14 @@ def _money_to_str(value: Decimal) -> str:
     return format(value, "f")
 
 
-Money = Annotated[
-    Decimal,
-    BeforeValidator(_to_money),
-    PlainSerializer(_money_to_str, return_type=str, when_used="json"),
-]
-"""A non-negative amount in yuan, exact to the fen; serialised to JSON as a string."""
+Money = Annotated[Decimal, BeforeValidator(_to_money)]
+"""A non-negative amount in yuan, exact to the fen; serialised to JSON as a string.
+
+Every money value holds exactly two decimal places (the reading above pads or refuses), so
+pydantic-core's own decimal serialisation, ``str(value)``, writes it as ``format(value,
+"f")`` would (``"0.00"``, ``"1234.50"``: no exponent for two places) without a call back
+into Python per amount; an amount the engine builds without this reading (a result line's
+``allowed_amount``) is a sum, difference or minimum of money, which keeps two places."""
 
 Quantity = Annotated[
     Decimal,
