@@ -160,10 +160,12 @@ class Episode(FrozenModel):
         problems: list[FieldProblem] = []
         if self.discharged_at < self.admitted_at:
             problems.append(FieldProblem("discharged_at", "is before admitted_at"))
-        problems.extend(_duplicate_charge_ids(self.charges))
-        problems.extend(_lookalike_institutions(self))
+        duplicates, lookalikes, inpatient = _charge_problems(self)
+        problems.extend(duplicates)
+        problems.extend(lookalikes)
         problems.extend(_over_the_ceiling(self.charges))
-        problems.extend(_session_problems(self))
+        if self.sessions:
+            problems.extend(_session_problems(self))
         if self.conversion is not None and not (
             self.admitted_at <= self.conversion.at <= self.discharged_at
         ):
@@ -185,11 +187,8 @@ class Episode(FrozenModel):
             problems.append(FieldProblem("clinical_pathway.ended_at", "is before admitted_at"))
         if self.conversion is None:
             problems.extend(
-                FieldProblem(
-                    f"charges[{i}].setting", "'inpatient' needs a conversion on the episode"
-                )
-                for i, charge in enumerate(self.charges)
-                if charge.setting is Setting.INPATIENT
+                FieldProblem(f"charges[{i}].setting", "'inpatient' needs a conversion on the episode")
+                for i in inpatient
             )
         if problems:
             raise InconsistentEpisode(problems)
@@ -204,38 +203,50 @@ class Episode(FrozenModel):
         return charge.institution_id or self.institution.id
 
 
-def _duplicate_charge_ids(charges: Sequence[Charge]) -> list[FieldProblem]:
-    """Ids compared in NFKC form: ``"a"`` and a full-width ``"ａ"`` are the same charge id."""
+def _charge_problems(
+    episode: Episode,
+) -> tuple[list[FieldProblem], list[FieldProblem], list[int]]:
+    """One pass over the charges: repeated ids, look-alike institutions, and the positions of
+    charges booked ``inpatient``.
+
+    Ids are compared in NFKC form: ``"a"`` and a full-width ``"ａ"`` are the same charge id.
+    A charge's ``institution_id`` that is the episode's institution in another Unicode form
+    would silently count as another hospital: refused."""
+    charges = episode.charges
+    own = episode.institution.id
+    own_key: str | None = None
     seen: dict[str, int] = {}
-    problems = []
+    duplicates: list[FieldProblem] = []
+    lookalikes: list[FieldProblem] = []
+    inpatient: list[int] = []
     for index, charge in enumerate(charges):
-        key = charge.id if charge.id.isascii() else identity_key(charge.id)
+        charge_id = charge.id
+        key = charge_id if charge_id.isascii() else identity_key(charge_id)
         first = seen.setdefault(key, index)
         if first != index:
             earlier = charges[first].id
-            message = f"{charge.id!r} repeats charges[{first}].id"
-            if earlier != charge.id:
+            message = f"{charge_id!r} repeats charges[{first}].id"
+            if earlier != charge_id:
                 message += f" ({earlier!r}) once Unicode-normalised (NFKC)"
-            problems.append(FieldProblem(f"charges[{index}].id", message))
-    return problems
+            duplicates.append(FieldProblem(f"charges[{index}].id", message))
+        other = charge.institution_id
+        if other is not None and other != own:
+            if own_key is None:
+                own_key = identity_key(own)
+            if identity_key(other) == own_key:
+                lookalikes.append(
+                    FieldProblem(
+                        f"charges[{index}].institution_id",
+                        f"{other!r} differs from institution.id ({own!r}) only in its "
+                        "Unicode form (NFKC); write it exactly as institution.id",
+                    )
+                )
+        if charge.setting is _INPATIENT:
+            inpatient.append(index)
+    return duplicates, lookalikes, inpatient
 
 
-def _lookalike_institutions(episode: Episode) -> list[FieldProblem]:
-    """A charge's ``institution_id`` that is the episode's institution in another Unicode
-    form would silently count as another hospital: refused."""
-    own = episode.institution.id
-    key = identity_key(own)
-    return [
-        FieldProblem(
-            f"charges[{i}].institution_id",
-            f"{charge.institution_id!r} differs from institution.id ({own!r}) only in its "
-            "Unicode form (NFKC); write it exactly as institution.id",
-        )
-        for i, charge in enumerate(episode.charges)
-        if charge.institution_id is not None
-        and charge.institution_id != own
-        and identity_key(charge.institution_id) == key
-    ]
+_INPATIENT = Setting.INPATIENT
 
 
 def _over_the_ceiling(charges: Sequence[Charge]) -> list[FieldProblem]:
