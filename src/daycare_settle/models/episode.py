@@ -133,6 +133,26 @@ class Charge(FrozenModel):
     related: Annotated[bool, Field(strict=True)] = False
     route: Route | None = None
 
+    @model_validator(mode="after")
+    def _share_fields_set(self) -> Charge:
+        # The set of fields given (pydantic's, used by ``exclude_unset``) takes ~700 bytes
+        # per charge, more than the rest of a charge; charges repeat a few such sets, so each
+        # distinct one is kept once and shared (a frozen model never changes it, and
+        # ``model_copy`` copies it). It makes a 100 000-charge episode ~70 MB lighter.
+        given = self.__pydantic_fields_set__
+        shared = _FIELDS_SETS.get(frozenset(given))
+        if shared is None:
+            if len(_FIELDS_SETS) >= 512:
+                _FIELDS_SETS.clear()
+            shared = _FIELDS_SETS[frozenset(given)] = given
+        else:
+            object.__setattr__(self, "__pydantic_fields_set__", shared)
+        return self
+
+
+_FIELDS_SETS: dict[frozenset[str], set[str]] = {}
+"""The distinct sets of fields given for a charge, one shared object each."""
+
 
 class Episode(FrozenModel):
     """A day-care episode to settle."""
