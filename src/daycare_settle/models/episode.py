@@ -207,7 +207,9 @@ class Episode(FrozenModel):
             problems.append(FieldProblem("clinical_pathway.ended_at", "is before admitted_at"))
         if self.conversion is None:
             problems.extend(
-                FieldProblem(f"charges[{i}].setting", "'inpatient' needs a conversion on the episode")
+                FieldProblem(
+                    f"charges[{i}].setting", "'inpatient' needs a conversion on the episode"
+                )
                 for i in inpatient
             )
         if problems:
