@@ -4,19 +4,19 @@ add up to the input to the fen (nothing is lost)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, NamedTuple
 
+from ..models.common import _to_money, trusted
 from ..models.episode import Charge
 from ..models.settlement import Citation, Disposition, Line, Totals
 
 ZERO = Decimal("0.00")
 
 
-@dataclass(frozen=True)
-class Placement:
-    """The decision for one charge before it becomes a :class:`Line`."""
+class Placement(NamedTuple):
+    """The decision for one charge before it becomes a :class:`Line` (a named tuple: one is
+    made per charge, and a tuple is the cheapest immutable record to make and to keep)."""
 
     disposition: Disposition
     allowed: Decimal
@@ -48,13 +48,16 @@ def build_lines(charges: Sequence[Charge], placements: Sequence[Placement]) -> t
     # The values are validated already (the charge by the episode model, the placement by
     # the engine's types), so the lines are constructed without validating them again.
     return tuple(
-        Line.model_construct(
-            charge_id=charge.id,
-            disposition=placement.disposition,
-            amount=charge.amount,
-            allowed_amount=placement.allowed,
-            reason=placement.reason,
-            citation=placement.citation,
+        trusted(
+            Line,
+            {
+                "charge_id": charge.id,
+                "disposition": placement.disposition,
+                "amount": charge.amount,
+                "allowed_amount": placement.allowed,
+                "reason": placement.reason,
+                "citation": placement.citation,
+            },
         )
         for charge, placement in zip(charges, placements, strict=True)
     )
@@ -64,9 +67,10 @@ def build_totals(charges: Sequence[Charge], placements: Sequence[Placement]) -> 
     """Included is the allowed part; what an included line was capped by counts as
     disallowed; not-merged lines count in full."""
     total = included_sum = not_merged_sum = disallowed_sum = pre = post = ZERO
+    outside = Disposition.NOT_MERGED
     for charge, placement in zip(charges, placements, strict=True):
         total += charge.amount
-        if placement.disposition is Disposition.NOT_MERGED:
+        if placement.disposition is outside:
             not_merged_sum += charge.amount
             continue
         included_sum += placement.allowed
@@ -77,11 +81,16 @@ def build_totals(charges: Sequence[Charge], placements: Sequence[Placement]) -> 
             post += placement.allowed
     if included_sum + not_merged_sum + disallowed_sum != total:  # pragma: no cover
         raise AssertionError("totals do not add up to the input")
-    return Totals(
-        input=total,
-        included=included_sum,
-        not_merged=not_merged_sum,
-        disallowed=disallowed_sum,
-        merged_pre_admission=pre,
-        merged_post_discharge=post,
+    # Each total goes through the Money reading itself (a sum of amounts is money already,
+    # and the reading returns it as it is), without a model validation around it.
+    return trusted(
+        Totals,
+        {
+            "input": _to_money(total),
+            "included": _to_money(included_sum),
+            "not_merged": _to_money(not_merged_sum),
+            "disallowed": _to_money(disallowed_sum),
+            "merged_pre_admission": _to_money(pre),
+            "merged_post_discharge": _to_money(post),
+        },
     )

@@ -23,7 +23,7 @@ from decimal import (
     Overflow,
 )
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -69,6 +69,30 @@ class FrozenModel(BaseModel):
     """Base for every model: unknown fields rejected, instances immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_M = TypeVar("_M", bound=FrozenModel)
+_FIELDS_SET: dict[type[FrozenModel], set[str]] = {}
+
+
+def trusted(cls: type[_M], values: dict[str, Any]) -> _M:
+    """An instance of ``cls`` from values the engine has validated already, given for
+    every field in field order: what ``model_construct`` makes (the same ``__dict__``, every
+    field counted as set), without its per-field bookkeeping. The set of fields set is one
+    object per class, shared: a frozen model never changes it, and ``model_copy`` copies it.
+
+    Only for values of exactly the field types; the callers check what they cannot vouch
+    for and validate the usual way otherwise."""
+    fields = _FIELDS_SET.get(cls)
+    if fields is None:
+        fields = _FIELDS_SET.setdefault(cls, set(cls.model_fields))
+    model = cls.__new__(cls)
+    _set = object.__setattr__
+    _set(model, "__dict__", values)
+    _set(model, "__pydantic_fields_set__", fields)
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
+    return model
 
 
 # --- numbers --------------------------------------------------------------------------------
@@ -207,14 +231,14 @@ _MONEY_OUT = WithJsonSchema(
     mode="serialization",
 )
 
-Money = Annotated[
-    Decimal,
-    BeforeValidator(_to_money),
-    PlainSerializer(_money_to_str, return_type=str, when_used="json"),
-    _MONEY_IN,
-    _MONEY_OUT,
-]
-"""A non-negative amount in yuan, exact to the fen; serialised to JSON as a string."""
+Money = Annotated[Decimal, BeforeValidator(_to_money), _MONEY_IN, _MONEY_OUT]
+"""A non-negative amount in yuan, exact to the fen; serialised to JSON as a string.
+
+Every money value holds exactly two decimal places (the reading above pads or refuses), so
+pydantic-core's own decimal serialisation, ``str(value)``, writes it as ``format(value,
+"f")`` would (``"0.00"``, ``"1234.50"``: no exponent for two places) without a call back
+into Python per amount; an amount the engine builds without this reading (a result line's
+``allowed_amount``) is a sum, difference or minimum of money, which keeps two places."""
 
 Quantity = Annotated[
     Decimal,

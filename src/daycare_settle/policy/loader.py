@@ -183,15 +183,21 @@ class Policy:
 
     @property
     def ref(self) -> PolicyRef:
-        header = self.rules.policy
-        return PolicyRef(
-            id=header.id,
-            document=header.document,
-            version=header.version,
-            sha256=self.sha256,
-            files=self.files,
-            frames=self.frames,
-        )
+        """Which rules decided, as the result names them: made once per compiled policy
+        (a frozen record every settlement under it shares)."""
+        ref: PolicyRef | None = self.__dict__.get("_ref")
+        if ref is None:
+            header = self.rules.policy
+            ref = PolicyRef(
+                id=header.id,
+                document=header.document,
+                version=header.version,
+                sha256=self.sha256,
+                files=self.files,
+                frames=self.frames,
+            )
+            object.__setattr__(self, "_ref", ref)  # frozen: a cache, not state
+        return ref
 
     def in_force_on(self, day: dt.date) -> bool:
         header = self.rules.policy
@@ -245,8 +251,7 @@ def load_policy_file(path: str | Path) -> Policy:
     """Load and compile one rule file; cached while none of the files it read changes."""
     name = rule_file_path(path)
     resolved = os.path.abspath(name)  # links are not resolved: errors name the path given
-    with _cache_lock:
-        cached = _cache.get(resolved)
+    cached = _cache.get(resolved)  # a dict read is atomic; the lock guards the updates
     if cached is not None and unchanged(cached.stamps):
         with _cache_lock:
             if resolved in _cache:

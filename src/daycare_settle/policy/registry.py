@@ -153,6 +153,7 @@ def _index(root: Path) -> _Index:
 def refresh() -> None:
     """Forget the index of every rules folder (the next lookup reads the headers again)."""
     _index.cache_clear()
+    _matched.clear()
 
 
 def _root(root: Path | None) -> Path:
@@ -180,12 +181,22 @@ def _entries(policy_id: str, root: Path) -> tuple[_Entry, ...]:
     return index.versions[policy_id]
 
 
+_matched: dict[Path, Policy] = {}
+"""Per indexed rule file, the compiled policy last found to carry the indexed header: the
+loader hands back the same object while no file it read changed, and its header need not
+be compared again."""
+
+
 def _compile(entry: _Entry) -> Policy:
     """The compiled policy of an indexed entry; a header changed on disk re-indexes."""
-    policy = load_policy_file(entry.file)
+    policy = load_policy_file(entry.file)  # one stat per file read: changes are noticed
+    if _matched.get(entry.file) is policy:
+        return policy
     if policy.rules.policy != entry.header:
         _index.cache_clear()
+        _matched.clear()
         raise _Stale(entry.file)
+    _matched[entry.file] = policy
     return policy
 
 
