@@ -121,7 +121,17 @@ class ClinicalPathway(FrozenModel):
 
 
 class Charge(FrozenModel):
-    """One itemised charge (费用明细)."""
+    """One itemised charge (费用明细).
+
+    ``setting`` says where the hospital BOOKED the charge — an outpatient visit
+    (``outpatient``), the day-care stay (``day_care``), the ordinary ward after a conversion
+    (``inpatient``), or a follow-up it knows belongs to this stay (``post_discharge``). It
+    does not say which part of the episode the charge belongs to: the engine decides that by
+    ``at`` against admission, discharge, conversion, sessions and the rule file's windows (an
+    outpatient charge dated after discharge is a post-discharge candidate; one dated inside
+    the stay is a charge of the stay's time). The contract, boundaries included, is in
+    ``docs/settings.md``.
+    """
 
     id: Identifier
     at: LocalDateTime
