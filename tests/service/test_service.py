@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -178,12 +179,25 @@ def test_a_body_at_the_limit_is_read(small: LiveServer) -> None:
 
 
 def test_the_default_limit_is_16_mib(live: LiveServer) -> None:
-    response = live.client.post(
-        "/v1/settle",
-        params={"policy": "panzhihua"},
-        content=b" " * (service_module.MAX_BODY + 1),
-    )
-    problem(response, 413, "request_too_large")
+    # Only the head is sent, declaring one byte over the limit: the server must answer 413
+    # from Content-Length alone (sending 16 MiB races the server's early answer and close).
+    host, port = live.client.base_url.host, live.client.base_url.port
+    assert port is not None
+    with socket.create_connection((host, port), timeout=30) as connection:
+        connection.sendall(
+            b"POST /v1/settle?policy=panzhihua HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\n"
+            + f"Content-Length: {service_module.MAX_BODY + 1}\r\n\r\n".encode("ascii")
+        )
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    status_line = answer.split(b"\r\n", 1)[0]
+    assert status_line.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert b"application/problem+json" in answer.lower()
 
 
 # --- POST /v1/batch -------------------------------------------------------------------
