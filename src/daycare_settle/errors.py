@@ -68,6 +68,13 @@ class PolicyNotInForce(DaycareSettleError, LookupError):
     code = "policy_not_in_force"
 
 
+class PolicyUnconfirmed(DaycareSettleError, LookupError):
+    """Under ``strict=True``: the episode was admitted after the day up to which the policy's
+    rule file was last confirmed against its source (``policy.confirmed_until``)."""
+
+    code = "policy_unconfirmed"
+
+
 class PolicyLoadError(DaycareSettleError, ValueError):
     """A rule or catalogue file is not valid: names the file and line."""
 

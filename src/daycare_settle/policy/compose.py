@@ -48,6 +48,9 @@ class FrameHeader(FrozenModel):
     issued: StrictDate | None = None
     effective_from: StrictDate
     effective_until: StrictDate | None = None
+    confirmed_until: StrictDate
+    """The day up to which the frame was last checked against its source; a region that
+    extends it may not claim a later ``confirmed_until`` (its rules include the frame's)."""
 
 
 class FrameFile(FrozenModel):
@@ -164,6 +167,13 @@ def _check_window(region: YamlDocument, frame: Frame) -> None:
         parsed = PolicyHeader.model_validate(header)
     except ValueError:
         return  # the composed document's validation reports it with file:line
+    if parsed.confirmed_until > frame.header.confirmed_until:
+        raise region.error(
+            ("policy", "confirmed_until"),
+            f"confirmed_until {parsed.confirmed_until} is later than that of the frame "
+            f"{frame.header.id} ({frame.file}, {frame.header.confirmed_until}): the composed "
+            "rules are confirmed only as far as the frame is",
+        )
     start, until = frame.header.effective_from, frame.header.effective_until
     if parsed.effective_from < start:
         raise region.error(
