@@ -24,7 +24,7 @@ import datetime as dt
 import os
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
@@ -62,12 +62,18 @@ class _Entry:
     file: Path
     header: PolicyHeader
     line: int | None
+    extends: Path | None = None
+    """The file named by a top-level ``extends:`` (a frame, or the version amended)."""
+    until: dt.date | None = None
+    """The last day in force: ``effective_until``, or for a version amended by a later
+    file of the same id (whose ``extends`` names it), the day before that file's
+    ``effective_from``."""
 
     def window_text(self) -> str:
-        return f"{self.header.effective_from} .. {self.header.effective_until or 'open'}"
+        return f"{self.header.effective_from} .. {self.until or 'open'}"
 
     def in_force_on(self, day: dt.date) -> bool:
-        until = self.header.effective_until
+        until = self.until
         return self.header.effective_from <= day and (until is None or day <= until)
 
 
@@ -109,7 +115,32 @@ def _read_header(path: Path) -> _Entry | None:
         return None
     document = read_yaml(block, str(path))
     header = validate_document(document, _HeaderOnly).policy
-    return _Entry(path, header, document.line_of(("policy", "effective_from")))
+    extends = _extends(text, path)
+    line = document.line_of(("policy", "effective_from"))
+    return _Entry(path, header, line, extends, header.effective_until)
+
+
+def _extends(text: str, path: Path) -> Path | None:
+    """The file a top-level ``extends:`` line names, resolved beside ``path``."""
+    for line in text.splitlines():
+        if line.startswith("extends:"):
+            name = line.removeprefix("extends:").split(" #", 1)[0].strip().strip("'\"")
+            return Path(os.path.abspath(path.parent / name)) if name else None
+    return None
+
+
+def _amended(entries: list[_Entry]) -> list[_Entry]:
+    """A version that a later file of the same id amends (``extends:`` names it) ends the
+    day before the amendment starts, unless it states its own ``effective_until``."""
+    starts = {e.extends: e.header.effective_from for e in entries if e.extends is not None}
+    out = []
+    for entry in entries:
+        start = starts.get(Path(os.path.abspath(entry.file)))
+        if start is not None and entry.until is None and start > entry.header.effective_from:
+            out.append(replace(entry, until=start - dt.timedelta(days=1)))
+        else:
+            out.append(entry)
+    return out
 
 
 @lru_cache(maxsize=8)
@@ -134,11 +165,11 @@ def _index(root: Path) -> _Index:
             found.setdefault(entry.header.id, []).append(entry)
     versions: dict[str, tuple[_Entry, ...]] = {}
     errors: dict[str, PolicyLoadError] = {}
-    for policy_id, entries in found.items():
-        entries.sort(key=lambda e: e.header.effective_from)
+    for policy_id, found_entries in found.items():
+        entries = _amended(sorted(found_entries, key=lambda e: e.header.effective_from))
         versions[policy_id] = tuple(entries)
         for earlier, later in pairwise(entries):
-            until = earlier.header.effective_until
+            until = earlier.until
             if until is None or until >= later.header.effective_from:
                 errors[policy_id] = PolicyLoadError(
                     str(later.file),
