@@ -43,6 +43,8 @@ from .models import Citation, Settlement
 from .policy import policy_ids, versions
 from .policy.readings import render
 from .policy.registry import resolve_policy
+from .policy.show import add_show_commands, show_command
+from .verify import verify
 
 EXIT_OK = 0
 EXIT_FAILURES = 1
@@ -118,9 +120,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "settle":
-        return _settle(args.episodes, args.policy, explain=args.explain)
+        return _settle(args.episodes, args.policy, explain=args.explain, strict=args.strict)
+    if args.command == "verify":
+        return _verify(args.result, args.episode, args.policy)
     if args.command == "batch":
         return batch.command(args)
+    if args.command == "policy" and args.policy_command in ("show", "diff"):
+        _write(show_command(args))
+        return EXIT_OK
     if args.command == "policy":
         return _readings(args.policies)
     if args.command == "examples":
@@ -137,6 +144,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     one.add_argument("--policy", required=True, help="bundled policy id or a rule-file path")
     one.add_argument("--explain", action="store_true", help="print the decisions as readable text")
+    one.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail for an episode after the policy's confirmed_until",
+    )
+    check = commands.add_parser("verify", help="settle again and compare with a stored result")
+    check.add_argument("result", metavar="RESULT.json")
+    check.add_argument("episode", metavar="EPISODE.json")
+    check.add_argument("--policy", help="policy id or rule-file path (default: the result's)")
     many = commands.add_parser(
         "examples", help="settle every DIR/<policy-id>/*.json and summarise (or check)"
     )
@@ -165,13 +181,14 @@ def _parser() -> argparse.ArgumentParser:
     policy_commands = policy.add_subparsers(dest="policy_command", required=True)
     register = policy_commands.add_parser("readings", help="print the register of readings")
     register.add_argument("policies", nargs="*", metavar="P", help="policy id or rule-file path")
+    add_show_commands(policy_commands)
     return parser
 
 
 # --- commands ---------------------------------------------------------------------------
 
 
-def _settle(names: Sequence[str], policy: str, *, explain: bool) -> int:
+def _settle(names: Sequence[str], policy: str, *, explain: bool, strict: bool = False) -> int:
     if list(names).count("-") > 1:
         raise _UsageError("daycare-settle settle: error: '-' (standard input) can be read once")
     results = []
@@ -179,7 +196,7 @@ def _settle(names: Sequence[str], policy: str, *, explain: bool) -> int:
         shown = STDIN_NAME if name == "-" else name
         try:
             data = _read_stdin() if name == "-" else _read_file(Path(name))
-            results.append(settle(_decode(data), policy=policy))
+            results.append(settle(_decode(data), policy=policy, strict=strict))
         except DaycareSettleError as exc:
             raise _InputError(f"{shown}: {exc}") from None
     if explain:
@@ -243,6 +260,20 @@ def _example(path: Path, *, check: bool, update: bool) -> _Outcome:
         done, written = _update(expected, canonical_json(result))
         return _Outcome(result.status, None, done) if written else _Outcome("failed", None, done)
     return _Outcome(result.status, None, summary(result))
+
+
+def _verify(result: str, episode: str, policy: str | None) -> int:
+    """Re-settle and compare: 0 when the result matches, 1 when it differs."""
+    try:
+        stored = read_bounded(Path(result), limit=EPISODE_FILE_LIMIT)
+    except UnreadableFile as exc:
+        raise _InputError(f"{result}: cannot read the file: {exc}") from None
+    try:
+        outcome = verify(_decode(stored), _decode(_read_file(Path(episode))), policy)
+    except DaycareSettleError as exc:
+        raise _InputError(f"{result}, {episode}: {exc}") from None
+    _write("".join(_printable(line) + "\n" for line in outcome.text().splitlines()))
+    return EXIT_OK if outcome.match else EXIT_FAILURES
 
 
 def _readings(names: Sequence[str]) -> int:

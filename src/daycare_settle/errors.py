@@ -75,6 +75,12 @@ class PolicyUnconfirmed(DaycareSettleError, LookupError):
     code = "policy_unconfirmed"
 
 
+class InvalidResult(DaycareSettleError, ValueError):
+    """A stored result given to ``verify`` is not a settlement result's JSON object."""
+
+    code = "invalid_result"
+
+
 class PolicyLoadError(DaycareSettleError, ValueError):
     """A rule or catalogue file is not valid: names the file and line."""
 
