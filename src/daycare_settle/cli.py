@@ -5,7 +5,13 @@ Other commands: ``examples [DIR]`` settles every ``DIR/<policy-id>/*.json`` (exc
 summary line each; ``--check`` compares each result with its expected file byte for byte
 and ``--update`` writes the expected files. ``policies`` lists the bundled policies;
 ``policy readings [P ...]`` prints the register of readings of policies P (ids or
-rule-file paths; all bundled policies when none is given) as markdown.
+rule-file paths; all bundled policies when none is given) as markdown; ``policy show P
+[--on DATE]`` prints the rules in force as a table and ``policy diff P --from DATE --to
+DATE`` (or ``policy diff A.yaml B.yaml``) what changed between two versions.
+``verify RESULT.json EPISODE.json [--policy P]`` settles the episode again and reports
+``match`` or the fields that differ, and whether the rule files or the library changed
+since; ``settle --strict`` refuses an episode admitted after the policy's
+``confirmed_until`` (docs/versions.md).
 
 Input JSON is always read as UTF-8 bytes, whatever the locale; the settlement JSON is
 written as UTF-8. Text for people (``--explain``, summaries, errors) escapes control,
@@ -16,7 +22,7 @@ Exit status:
 
 - 0: done.
 - 1: ``examples``: an episode failed to settle, or under ``--check`` a result differs from
-  its expected file or has none.
+  its expected file or has none; ``verify``: the result differs.
 - 2: bad input or usage: unreadable or invalid episode, unknown policy, wrong arguments.
   One message on standard error, never a traceback.
 - 74 (``EX_IOERR``): the output could not be written: standard output closed, full, or a
