@@ -147,3 +147,14 @@ def test_cli_verify_exits_0_on_match_1_on_difference_2_on_bad_input(
     broken.write_text("{", encoding="utf-8")
     assert main(["verify", str(broken), str(EPISODE)]) == 2
     assert "invalid_result" in capsys.readouterr().err
+
+
+def test_cli_verify_names_a_result_file_that_is_not_utf8(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "latin1.json"
+    path.write_bytes(b'{"policy": "\xe9"}')
+    assert main(["verify", str(path), str(EPISODE)]) == 2
+    err = capsys.readouterr().err
+    assert "latin1.json: not UTF-8 text" in err
+    assert "Traceback" not in err

@@ -275,7 +275,11 @@ def _verify(result: str, episode: str, policy: str | None) -> int:
     except UnreadableFile as exc:
         raise _InputError(f"{result}: cannot read the file: {exc}") from None
     try:
-        outcome = verify(_decode(stored), _decode(_read_file(Path(episode))), policy)
+        text = stored.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _InputError(f"{result}: not UTF-8 text (byte offset {exc.start})") from None
+    try:
+        outcome = verify(text, _decode(_read_file(Path(episode))), policy)
     except DaycareSettleError as exc:
         raise _InputError(f"{result}, {episode}: {exc}") from None
     _write("".join(_printable(line) + "\n" for line in outcome.text().splitlines()))
