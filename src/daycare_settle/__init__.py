@@ -19,6 +19,7 @@ from .errors import (
     InvalidEpisode,
     PolicyLoadError,
     PolicyNotInForce,
+    PolicyUnconfirmed,
     UnknownPolicy,
 )
 from .models import Episode, Settlement
@@ -42,6 +43,7 @@ __all__ = [
     "Policy",
     "PolicyLoadError",
     "PolicyNotInForce",
+    "PolicyUnconfirmed",
     "Settlement",
     "UnknownPolicy",
     "__version__",

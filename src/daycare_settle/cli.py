@@ -16,6 +16,12 @@ Other commands:
 - ``report EPISODE --policy P [--html OUT] [--pdf OUT]`` writes the settlement report (HTML
   on standard output when no file is named); ``compare EPISODE --policies P1,P2,…`` prints
   one episode settled under several policies side by side (``--html OUT`` as HTML too).
+- ``policy show P [--on DATE]`` prints the rules in force as a table and ``policy diff P
+  --from DATE --to DATE`` (or ``policy diff A.yaml B.yaml``) what changed between versions.
+- ``verify RESULT.json EPISODE.json [--policy P]`` settles the episode again and reports
+  ``match`` or the fields that differ, and whether the rule files or the library changed
+  since; ``settle --strict`` refuses an episode admitted after the policy's
+  ``confirmed_until`` (docs/versions.md).
 
 Input JSON is always read as UTF-8 bytes, whatever the locale; the settlement JSON is
 written as UTF-8. Text for people (``--explain``, summaries, errors) escapes control,
@@ -26,7 +32,7 @@ Exit status:
 
 - 0: done.
 - 1: ``examples``: an episode failed to settle, or under ``--check`` a result differs from
-  its expected file or has none.
+  its expected file or has none; ``verify``: the result differs.
 - 2: bad input or usage: unreadable or invalid episode, unknown policy, wrong arguments.
   One message on standard error, never a traceback.
 - 74 (``EX_IOERR``): the output could not be written: standard output closed, full, or a
@@ -53,6 +59,8 @@ from .models import Citation, Settlement
 from .policy import policy_ids, versions
 from .policy.readings import render
 from .policy.registry import resolve_policy
+from .policy.show import add_show_commands, show_command
+from .verify import verify
 
 EXIT_OK = 0
 EXIT_FAILURES = 1
@@ -128,9 +136,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "settle":
-        return _settle(args.episodes, args.policy, explain=args.explain)
+        return _settle(args.episodes, args.policy, explain=args.explain, strict=args.strict)
+    if args.command == "verify":
+        return _verify(args.result, args.episode, args.policy)
     if args.command == "batch":
         return batch.command(args)
+    if args.command == "policy" and args.policy_command in ("show", "diff"):
+        _write(show_command(args))
+        return EXIT_OK
     if args.command == "policy":
         return _readings(args.policies)
     if args.command == "report":
@@ -155,6 +168,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     one.add_argument("--policy", required=True, help="bundled policy id or a rule-file path")
     one.add_argument("--explain", action="store_true", help="print the decisions as readable text")
+    one.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail for an episode after the policy's confirmed_until",
+    )
+    check = commands.add_parser("verify", help="settle again and compare with a stored result")
+    check.add_argument("result", metavar="RESULT.json")
+    check.add_argument("episode", metavar="EPISODE.json")
+    check.add_argument("--policy", help="policy id or rule-file path (default: the result's)")
     many = commands.add_parser(
         "examples", help="settle every DIR/<policy-id>/*.json and summarise (or check)"
     )
@@ -183,6 +205,7 @@ def _parser() -> argparse.ArgumentParser:
     policy_commands = policy.add_subparsers(dest="policy_command", required=True)
     register = policy_commands.add_parser("readings", help="print the register of readings")
     register.add_argument("policies", nargs="*", metavar="P", help="policy id or rule-file path")
+    add_show_commands(policy_commands)
     schema = commands.add_parser("schema", help="print a JSON Schema (episode, settlement, policy)")
     schema.add_argument("name", nargs="?", choices=schemas.NAMES, help="which schema")
     schema.add_argument("--write", metavar="DIR", help="write <name>.schema.json files to DIR")
@@ -220,7 +243,7 @@ def _serve(host: str, port: int) -> int:
 # --- commands ---------------------------------------------------------------------------
 
 
-def _settle(names: Sequence[str], policy: str, *, explain: bool) -> int:
+def _settle(names: Sequence[str], policy: str, *, explain: bool, strict: bool = False) -> int:
     if list(names).count("-") > 1:
         raise _UsageError("daycare-settle settle: error: '-' (standard input) can be read once")
     results = []
@@ -228,7 +251,7 @@ def _settle(names: Sequence[str], policy: str, *, explain: bool) -> int:
         shown = STDIN_NAME if name == "-" else name
         try:
             data = _read_stdin() if name == "-" else _read_file(Path(name))
-            results.append(settle(_decode(data), policy=policy))
+            results.append(settle(_decode(data), policy=policy, strict=strict))
         except DaycareSettleError as exc:
             raise _InputError(f"{shown}: {exc}") from None
     if explain:
@@ -340,6 +363,24 @@ def _compare_policies(name: str, policies: str, *, html: str | None) -> int:
         raise _InputError(f"{shown}: {exc}") from None
     _write("".join(_printable(line) + "\n" for line in report.compare_text(rows).splitlines()))
     return EXIT_OK
+
+
+def _verify(result: str, episode: str, policy: str | None) -> int:
+    """Re-settle and compare: 0 when the result matches, 1 when it differs."""
+    try:
+        stored = read_bounded(Path(result), limit=EPISODE_FILE_LIMIT)
+    except UnreadableFile as exc:
+        raise _InputError(f"{result}: cannot read the file: {exc}") from None
+    try:
+        text = stored.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _InputError(f"{result}: not UTF-8 text (byte offset {exc.start})") from None
+    try:
+        outcome = verify(text, _decode(_read_file(Path(episode))), policy)
+    except DaycareSettleError as exc:
+        raise _InputError(f"{result}, {episode}: {exc}") from None
+    _write("".join(_printable(line) + "\n" for line in outcome.text().splitlines()))
+    return EXIT_OK if outcome.match else EXIT_FAILURES
 
 
 def _readings(names: Sequence[str]) -> int:

@@ -68,6 +68,19 @@ class PolicyNotInForce(DaycareSettleError, LookupError):
     code = "policy_not_in_force"
 
 
+class PolicyUnconfirmed(DaycareSettleError, LookupError):
+    """Under ``strict=True``: the episode was admitted after the day up to which the policy's
+    rule file was last confirmed against its source (``policy.confirmed_until``)."""
+
+    code = "policy_unconfirmed"
+
+
+class InvalidResult(DaycareSettleError, ValueError):
+    """A stored result given to ``verify`` is not a settlement result's JSON object."""
+
+    code = "invalid_result"
+
+
 class PolicyLoadError(DaycareSettleError, ValueError):
     """A rule or catalogue file is not valid: names the file and line."""
 

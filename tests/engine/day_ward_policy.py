@@ -17,6 +17,7 @@ policy:
   version: "1"
   region: nowhere
   effective_from: 2020-01-01
+  confirmed_until: 2026-11-23
   scope: c
 clauses:
   c: {clause: "1", quote: "test clause"}

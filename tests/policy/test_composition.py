@@ -22,6 +22,7 @@ policy:
   version: "1"
   region: test
   effective_from: 2025-10-01
+  confirmed_until: 2026-11-23
   scope: tcm_2_5b
 catalogues:
   tcm_diseases:

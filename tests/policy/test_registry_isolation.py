@@ -61,6 +61,20 @@ def test_an_unreadable_header_is_named_when_its_id_is_asked_for(tree: Path) -> N
     assert JINING.rsplit("/", maxsplit=1)[-1] in caught.value.message
 
 
+def test_a_header_that_does_not_validate_fails_its_id_not_silently(tree: Path) -> None:
+    # A second Panzhihua version whose header is broken (its id still reads) must fail
+    # Panzhihua with that file's error, not leave the other version settling alone.
+    text = (tree / "panzhihua/panyibaogui-2024-2.yaml").read_text(encoding="utf-8")
+    broken = text.replace("  effective_from: 2024-11-12\n", "  effective_from: 2030-01-01\n")
+    broken = broken.replace('  version: "2024.1"\n', "  version: [a, b]\n", 1)
+    (tree / "panzhihua" / "later.yaml").write_text(broken, encoding="utf-8")
+    assert "panzhihua" in policy_ids(tree)
+    with pytest.raises(PolicyLoadError) as caught:
+        resolve_policy("panzhihua", on=ON, root=tree)
+    assert caught.value.file.endswith("later.yaml")
+    assert resolve_policy("qingyuan", root=tree).id == "qingyuan"
+
+
 def test_overlapping_versions_fail_only_their_id(tree: Path) -> None:
     text = (tree / JINING).read_text(encoding="utf-8")
     (tree / "jining" / "second.yaml").write_text(text, encoding="utf-8")

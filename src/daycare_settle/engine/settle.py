@@ -15,7 +15,7 @@ from typing import Any, Literal, ParamSpec, TypeVar
 from pydantic import ValidationError
 
 from ..codes import FlagCode, LineReason, RejectionCode
-from ..errors import FieldProblem, InvalidEpisode
+from ..errors import FieldProblem, InvalidArgument, InvalidEpisode, PolicyUnconfirmed
 from ..models.common import MONEY_CONTEXT, Setting, local_date
 from ..models.episode import Charge, Episode, InconsistentEpisode
 from ..models.settlement import RejectionReason, Settlement
@@ -58,18 +58,39 @@ def _in_money_context(function: Callable[P, R]) -> Callable[P, R]:
 
 
 @_in_money_context
-def settle(episode: EpisodeInput, policy: str | Path | Policy) -> Settlement:
+def settle(
+    episode: EpisodeInput, policy: str | Path | Policy, *, strict: bool = False
+) -> Settlement:
     """Settle one day-care episode under the policy version in force on its admission day.
 
     ``episode`` is an :class:`Episode`, a mapping, or JSON text; ``policy`` (required: there
     is no default city) a bundled policy id, the path of a rule file, or a :class:`Policy`.
+    An episode admitted after the policy's ``confirmed_until`` settles with a
+    ``POLICY_UNCONFIRMED`` flag; with ``strict=True`` it raises :class:`PolicyUnconfirmed`.
     Raises :class:`InvalidEpisode`, :class:`UnknownPolicy`, :class:`PolicyNotInForce`,
-    :class:`PolicyLoadError` or :class:`InvalidArgument` (a ``policy`` of the wrong type);
-    never returns a partial result.
+    :class:`PolicyLoadError` or :class:`InvalidArgument` (a ``policy`` or ``strict`` of the
+    wrong type); never returns a partial result.
     """
+    if not isinstance(strict, bool):
+        raise InvalidArgument(f"strict= must be True or False, not {type(strict).__name__}")
     parsed = parse_episode(episode)
     compiled = resolve_policy(policy, on=local_date(parsed.admitted_at))
+    if strict and _unconfirmed(parsed, compiled):
+        raise PolicyUnconfirmed(_unconfirmed_text(parsed, compiled))
     return settle_episode(parsed, compiled)
+
+
+def _unconfirmed(episode: Episode, policy: Policy) -> bool:
+    return local_date(episode.admitted_at) > policy.rules.policy.confirmed_until
+
+
+def _unconfirmed_text(episode: Episode, policy: Policy) -> str:
+    header = policy.rules.policy
+    return (
+        f"admitted on {local_date(episode.admitted_at)}, after {header.document} "
+        f"(policy {header.id!r} version {header.version}) was last confirmed against its "
+        f"source on {header.confirmed_until}: the rules may have changed since"
+    )
 
 
 @_in_money_context
@@ -177,6 +198,10 @@ def settle_episode(episode: Episode, policy: Policy) -> Settlement:
             rules.scope,
         )
     )
+    if _unconfirmed(episode, policy):
+        scope = Rule(source=policy.rules.policy.scope)
+        text = _unconfirmed_text(episode, policy)
+        findings.flags.append(flag(policy, FlagCode.POLICY_UNCONFIRMED, "warning", text, scope))
     check_eligibility(episode, policy, rules.eligibility, findings)
     time_limit = check_time_limit(episode, policy, rules.time_limit, findings)
     flag_sessions_after_policy_end(episode, policy, findings)

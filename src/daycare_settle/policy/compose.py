@@ -48,6 +48,9 @@ class FrameHeader(FrozenModel):
     issued: StrictDate | None = None
     effective_from: StrictDate
     effective_until: StrictDate | None = None
+    confirmed_until: StrictDate
+    """The day up to which the frame was last checked against its source; a region that
+    extends it may not claim a later ``confirmed_until`` (its rules include the frame's)."""
 
 
 class FrameFile(FrozenModel):
@@ -76,6 +79,10 @@ class Frame:
     """The frame file's path relative to the region file's folder."""
     overrides: tuple[tuple[str, str], ...] = ()
     """The region's explicit overrides of this frame: (dotted path, reason)."""
+    kind: str = "frame"
+    """``frame`` (a national frame) or ``policy`` (the rule file an amendment amends)."""
+    extra_sources: tuple[Source, ...] = ()
+    """For an amended rule file: the files it read itself (e.g. its own frame)."""
 
     @property
     def sha256(self) -> str:
@@ -94,11 +101,16 @@ class Frame:
         )
 
 
-def compose(region: YamlDocument) -> tuple[YamlDocument, Frame | None]:
-    """The region document composed onto the frame it ``extends`` (unchanged without one)."""
+def compose(
+    region: YamlDocument, _chain: tuple[str, ...] = ()
+) -> tuple[YamlDocument, Frame | None]:
+    """The region document composed onto the frame it ``extends`` (unchanged without one),
+    or an amendment composed onto the rule file of the version it amends."""
     data = region.data
     if not isinstance(data, dict) or "extends" not in data:
         return region, None
+    if region.file in _chain:
+        raise region.error(("extends",), "extends forms a cycle: " + " -> ".join(_chain))
     extends = data["extends"]
     if not isinstance(extends, str) or not extends:
         raise region.error(("extends",), "extends must be the path of a frame file")
@@ -114,6 +126,8 @@ def compose(region: YamlDocument) -> tuple[YamlDocument, Frame | None]:
     except UnicodeDecodeError as exc:
         raise PolicyLoadError(str(frame_path), None, f"not UTF-8 text ({exc.reason})") from None
     frame_doc = read_yaml(text, str(frame_path))
+    if isinstance(frame_doc.data, dict) and "policy" in frame_doc.data:
+        return _amend(region, frame_doc, source, frame_path, (*_chain, region.file))
     frame_file = _validate_frame(frame_doc)
     overrides = _overrides(region)
     frame = Frame(
@@ -140,6 +154,88 @@ def compose(region: YamlDocument) -> tuple[YamlDocument, Frame | None]:
     return composed, frame
 
 
+class _Header(FrozenModel):
+    policy: PolicyHeader
+
+
+def _header(document: YamlDocument) -> PolicyHeader:
+    block = {"policy": document.data.get("policy")}
+    return validate_document(YamlDocument(document.file, block, document.lines), _Header).policy
+
+
+def _amend(
+    amendment: YamlDocument,
+    base_raw: YamlDocument,
+    source: Source,
+    base_path: Path,
+    chain: tuple[str, ...],
+) -> tuple[YamlDocument, Frame]:
+    """An amendment (a rule file whose ``extends`` names another rule file of the same
+    policy id) composed onto the version it amends.
+
+    The amendment's ``policy:`` header replaces the base's; its clauses and catalogues are
+    added to the base's (the base's clauses keep citing the base's document); a value both
+    set must be equal unless the amendment lists it under ``overrides:`` with its reason.
+    The amendment must start after the base starts (and after the base's own
+    ``effective_until``, where the base states one); the registry ends the base's window the
+    day before the amendment's ``effective_from`` (docs/versions.md).
+    """
+    base_doc, base_frame = compose(base_raw, chain)
+    if base_frame is not None and base_frame.kind == "policy":
+        base_sources = (base_frame.source, *base_frame.extra_sources)
+    elif base_frame is not None:
+        base_sources = (base_frame.source,)
+    else:
+        base_sources = ()
+    base = _header(base_raw)
+    own = _header(amendment)
+    if own.id != base.id:
+        raise amendment.error(
+            ("policy", "id"),
+            f"an amendment keeps the id of the policy it amends: {base.id!r} "
+            f"({base_raw.file}), not {own.id!r}",
+        )
+    if own.effective_from <= base.effective_from or (
+        base.effective_until is not None and own.effective_from <= base.effective_until
+    ):
+        raise amendment.error(
+            ("policy", "effective_from"),
+            f"effective_from {own.effective_from} of the amendment overlaps the version it "
+            f"amends ({base_raw.file}, in force {base.effective_from} .. "
+            f"{base.effective_until or 'open'}): an amendment starts after its base",
+        )
+    header = FrameHeader.model_validate(
+        {key: getattr(base, key) for key in FrameHeader.model_fields}
+    )
+    overrides = _overrides(amendment)
+    info = Frame(
+        header,
+        str(base_path),
+        source,
+        relative(base_path, Path(amendment.file).parent),
+        tuple(sorted(overrides.items())),
+        kind="policy",
+        extra_sources=base_sources,
+    )
+    context = f"amendment {amendment.file} composed with {base.id} v{base.version} ({info.file})"
+    composer = _Composer(base_doc, amendment, overrides, info)
+    composed = YamlDocument(file=amendment.file, data=None, context=context)
+    data = amendment.data
+    own_part = {k: v for k, v in data.items() if k not in ("extends", "overrides")}
+    base_part: dict[str, Any] = {
+        "clauses": {
+            key: {"document": base.document, **clause}
+            for key, clause in base_doc.data.get("clauses", {}).items()
+        },
+        "programmes": base_doc.data.get("programmes", {}),
+    }
+    if "catalogues" in base_doc.data:
+        base_part["catalogues"] = base_doc.data["catalogues"]
+    composed.data = composer.merge(base_part, own_part, (), composed)
+    composer.check_all_used()
+    return composed, info
+
+
 def _validate_frame(document: YamlDocument) -> FrameFile:
     return validate_document(document, FrameFile)
 
@@ -164,6 +260,13 @@ def _check_window(region: YamlDocument, frame: Frame) -> None:
         parsed = PolicyHeader.model_validate(header)
     except ValueError:
         return  # the composed document's validation reports it with file:line
+    if parsed.confirmed_until > frame.header.confirmed_until:
+        raise region.error(
+            ("policy", "confirmed_until"),
+            f"confirmed_until {parsed.confirmed_until} is later than that of the frame "
+            f"{frame.header.id} ({frame.file}, {frame.header.confirmed_until}): the composed "
+            "rules are confirmed only as far as the frame is",
+        )
     start, until = frame.header.effective_from, frame.header.effective_until
     if parsed.effective_from < start:
         raise region.error(
@@ -250,7 +353,7 @@ def _note(out: YamlDocument, op: YamlPath, source: YamlDocument, sp: YamlPath) -
     line = source.lines.get(sp)
     if line is not None:
         out.lines[op] = line
-        out.files[op] = source.file
+        out.files[op] = source.files.get(sp, source.file)
 
 
 def _copy(source: YamlDocument, value: Any, sp: YamlPath, op: YamlPath, out: YamlDocument) -> Any:

@@ -282,7 +282,7 @@ def _compile(path: str) -> Policy:
     _check_fee_schedules(document, rules)
     catalogues: dict[str, Catalogue] = {}
     tables: dict[str, DiseaseTable] = {}
-    sources = [rule_source] if frame is None else [rule_source, frame.source]
+    sources = [rule_source] if frame is None else [rule_source, frame.source, *frame.extra_sources]
     for key, ref in rules.catalogues.items():
         loc = ("catalogues", key, "file")
         file = Path(document.file_of(loc)).parent / ref.file

@@ -24,7 +24,7 @@ import datetime as dt
 import os
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
@@ -62,12 +62,18 @@ class _Entry:
     file: Path
     header: PolicyHeader
     line: int | None
+    extends: Path | None = None
+    """The file named by a top-level ``extends:`` (a frame, or the version amended)."""
+    until: dt.date | None = None
+    """The last day in force: ``effective_until``, or for a version amended by a later
+    file of the same id (whose ``extends`` names it), the day before that file's
+    ``effective_from``."""
 
     def window_text(self) -> str:
-        return f"{self.header.effective_from} .. {self.header.effective_until or 'open'}"
+        return f"{self.header.effective_from} .. {self.until or 'open'}"
 
     def in_force_on(self, day: dt.date) -> bool:
-        until = self.header.effective_until
+        until = self.until
         return self.header.effective_from <= day and (until is None or day <= until)
 
 
@@ -109,13 +115,55 @@ def _read_header(path: Path) -> _Entry | None:
         return None
     document = read_yaml(block, str(path))
     header = validate_document(document, _HeaderOnly).policy
-    return _Entry(path, header, document.line_of(("policy", "effective_from")))
+    extends = _extends(text, path)
+    line = document.line_of(("policy", "effective_from"))
+    return _Entry(path, header, line, extends, header.effective_until)
+
+
+def _id_of(path: Path) -> str | None:
+    """The ``policy.id`` of a rule file whose header does not validate, where it can be read
+    at all: that policy's lookups then fail with the file's error instead of settling under
+    its other versions as if the broken file were not there."""
+    try:
+        block = _header_block(read_bounded(path, limit=RULE_FILE_LIMIT).decode("utf-8"))
+        if block is None:
+            return None
+        data = read_yaml(block, str(path)).data
+    except (UnreadableFile, UnicodeDecodeError, PolicyLoadError):
+        return None
+    header = data.get("policy") if isinstance(data, dict) else None
+    policy_id = header.get("id") if isinstance(header, dict) else None
+    return policy_id if isinstance(policy_id, str) and policy_id else None
+
+
+def _extends(text: str, path: Path) -> Path | None:
+    """The file a top-level ``extends:`` line names, resolved beside ``path``."""
+    for line in text.splitlines():
+        if line.startswith("extends:"):
+            name = line.removeprefix("extends:").split(" #", 1)[0].strip().strip("'\"")
+            return Path(os.path.abspath(path.parent / name)) if name else None
+    return None
+
+
+def _amended(entries: list[_Entry]) -> list[_Entry]:
+    """A version that a later file of the same id amends (``extends:`` names it) ends the
+    day before the amendment starts, unless it states its own ``effective_until``."""
+    starts = {e.extends: e.header.effective_from for e in entries if e.extends is not None}
+    out = []
+    for entry in entries:
+        start = starts.get(Path(os.path.abspath(entry.file)))
+        if start is not None and entry.until is None and start > entry.header.effective_from:
+            out.append(replace(entry, until=start - dt.timedelta(days=1)))
+        else:
+            out.append(entry)
+    return out
 
 
 @lru_cache(maxsize=8)
 def _index(root: Path) -> _Index:
     found: dict[str, list[_Entry]] = {}
     unreadable: list[PolicyLoadError] = []
+    broken: dict[str, PolicyLoadError] = {}
     for path in sorted(root.rglob("*.yaml")):
         try:
             info = os.stat(path)
@@ -128,17 +176,23 @@ def _index(root: Path) -> _Index:
         try:
             entry = _read_header(path)
         except PolicyLoadError as error:
-            unreadable.append(error)
+            policy_id = _id_of(path)
+            if policy_id is None:
+                unreadable.append(error)
+            else:  # its id fails with this error, never settles under its other files
+                broken.setdefault(policy_id, error)
             continue
         if entry is not None:
             found.setdefault(entry.header.id, []).append(entry)
-    versions: dict[str, tuple[_Entry, ...]] = {}
-    errors: dict[str, PolicyLoadError] = {}
-    for policy_id, entries in found.items():
-        entries.sort(key=lambda e: e.header.effective_from)
+    versions: dict[str, tuple[_Entry, ...]] = dict.fromkeys(broken, ())
+    errors: dict[str, PolicyLoadError] = dict(broken)
+    for policy_id, found_entries in found.items():
+        if policy_id in broken:
+            continue
+        entries = _amended(sorted(found_entries, key=lambda e: e.header.effective_from))
         versions[policy_id] = tuple(entries)
         for earlier, later in pairwise(entries):
-            until = earlier.header.effective_until
+            until = earlier.until
             if until is None or until >= later.header.effective_from:
                 errors[policy_id] = PolicyLoadError(
                     str(later.file),

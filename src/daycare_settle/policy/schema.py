@@ -123,6 +123,10 @@ class PolicyHeader(FrozenModel):
     effective_from: StrictDate
     effective_until: StrictDate | None = None
     """Last day in force, inclusive; absent while the policy stands."""
+    confirmed_until: StrictDate
+    """The day up to which the rule file was last checked against its source (required).
+    An episode admitted after it settles with a ``POLICY_UNCONFIRMED`` flag, or fails
+    under ``strict=True`` (see docs/versions.md)."""
     replaces: str | None = None
     scope: str = Field(min_length=1)
     """The clause (a key of ``clauses``) that says what the policy covers; cited when an
