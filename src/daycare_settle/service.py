@@ -35,6 +35,7 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
+from dataclasses import asdict
 from typing import Any
 
 import anyio.to_thread
@@ -389,18 +390,7 @@ def _detail(policy: Policy, day: dt.date) -> PolicyDetail:
             )
             for key, clause in policy.rules.clauses.items()
         ],
-        readings=[
-            Reading(
-                path=r.path,
-                clause=r.clause,
-                value=r.value,
-                provenance=r.provenance,
-                note=r.note,
-                alternative=r.alternative,
-                setting=r.setting,
-            )
-            for r in readings(policy)
-        ],
+        readings=[Reading(**asdict(entry)) for entry in readings(policy)],
     )
 
 
