@@ -149,15 +149,26 @@ def _during_none(episode: Episode, plan: StayPlan, rule: NoMerge, charge: Charge
     return not_merged(LineReason.OUTPATIENT_CHARGE_DURING_STAY, plan.citation)
 
 
+def _failed_condition(
+    episode: Episode, rule: MergeWindow | MergeDuringStay, charge: Charge
+) -> LineReason | None:
+    """The first condition of a merge rule ``charge`` fails, in the fixed order institution,
+    relatedness, category (the window, where there is one, is checked after)."""
+    if rule.same_institution and episode.charge_institution(charge) != episode.institution.id:
+        return LineReason.NOT_MERGED_OTHER_INSTITUTION
+    if rule.requires_related and not charge.related:
+        return LineReason.NOT_MERGED_UNRELATED
+    if rule.categories != "all" and charge.category not in rule.categories:
+        return LineReason.NOT_MERGED_CATEGORY
+    return None
+
+
 def _during_stay(
     episode: Episode, plan: StayPlan, rule: MergeDuringStay, charge: Charge
 ) -> Placement:
-    if rule.same_institution and episode.charge_institution(charge) != episode.institution.id:
-        return not_merged(LineReason.NOT_MERGED_OTHER_INSTITUTION, plan.citation)
-    if rule.requires_related and not charge.related:
-        return not_merged(LineReason.NOT_MERGED_UNRELATED, plan.citation)
-    if rule.categories != "all" and charge.category not in rule.categories:
-        return not_merged(LineReason.NOT_MERGED_CATEGORY, plan.citation)
+    failed = _failed_condition(episode, rule, charge)
+    if failed is not None:
+        return not_merged(failed, plan.citation)
     return included(charge.amount, LineReason.MERGED_DURING_STAY, plan.citation)
 
 
@@ -268,12 +279,9 @@ def _side_none(
 def _side_window(
     episode: Episode, policy: Policy, plan: SidePlan, rule: MergeWindow, charge: Charge
 ) -> Placement:
-    if rule.same_institution and episode.charge_institution(charge) != episode.institution.id:
-        return not_merged(LineReason.NOT_MERGED_OTHER_INSTITUTION, plan.citation)
-    if rule.requires_related and not charge.related:
-        return not_merged(LineReason.NOT_MERGED_UNRELATED, plan.citation)
-    if rule.categories != "all" and charge.category not in rule.categories:
-        return not_merged(LineReason.NOT_MERGED_CATEGORY, plan.citation)
+    failed = _failed_condition(episode, rule, charge)
+    if failed is not None:
+        return not_merged(failed, plan.citation)
     if not _in_window(plan, charge):
         return not_merged(
             LineReason.NOT_MERGED_OUTSIDE_WINDOW, cite(policy, rule.window) or plan.citation
