@@ -4,6 +4,7 @@ placements and payment, and never change a line's disposition or an amount."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -45,7 +46,7 @@ def _duplicates(
     placements: Sequence[Placement],
     findings: Findings,
 ) -> None:
-    groups: dict[tuple[str, object, Decimal, str | None], list[Charge]] = {}
+    groups: dict[tuple[str, dt.datetime, Decimal, str | None], list[Charge]] = {}
     for charge in episode.charges:
         key = (charge.category, charge.at, charge.amount, charge.institution_id)
         groups.setdefault(key, []).append(charge)
