@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from daycare_settle.engine import conversion, eligibility, fees, merge, time_limit
+from daycare_settle.engine import audit, conversion, eligibility, fees, merge, time_limit
 from daycare_settle.engine import payment as payment_package
 from daycare_settle.engine.dispatch import kinds, require_complete
 from daycare_settle.policy.schema import (
     AgencyLabel,
     AgencyRule,
+    AuditRule,
     ConversionRule,
     DuringStayRule,
     EligibilityRule,
@@ -52,6 +53,7 @@ def test_a_missing_kind_fails_at_import() -> None:
         (fees._FEE_DAY_VALUES, FeeDayRule),
         (payment_package._AGENCIES, AgencyRule),
         (payment_package._PATIENT_SIDES, PatientSide),
+        (audit._CHECKS, AuditRule),
     ],
     ids=lambda v: getattr(v, "__name__", None) or "table",
 )

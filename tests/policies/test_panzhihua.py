@@ -705,3 +705,132 @@ def test_pzh_examples(
         Decimal(included),
         Decimal(not_merged),
     )
+
+
+# --- audit flags (第十一条, 第十二条): flags only, never a line or an amount ---------------------
+
+
+def _flags(result: Any, code: str) -> list[Any]:
+    return [f for f in result.flags if f.code == code]
+
+
+def _without_audit(tmp_path: Path) -> str:
+    """A copy of the rule file without its audit lists (the programmes' ``audit`` keys)."""
+    shutil.copytree(RULES, tmp_path / "panzhihua")
+    path = tmp_path / "panzhihua" / RULE_FILE
+    text = path.read_text(encoding="utf-8")
+    start = text.index("    audit: &pzh_audit\n")
+    end = text.index("\n  day_chemo:", start)
+    text = text[:start] + text[end + 1 :]
+    assert text.count("    audit: *pzh_audit\n") == 2
+    path.write_text(text.replace("    audit: *pzh_audit\n", ""), encoding="utf-8")
+    return str(path)
+
+
+DUPLICATED = [
+    charge("c-stay", at(2)),
+    charge("c-a", at(3), category="medical_material", amount="300.00"),
+    charge("c-b", at(3), category="medical_material", amount="300.00"),
+    charge("c-c", at(3), category="medical_material", amount="299.00"),
+]
+
+
+def test_pzh_11_duplicate_charges_flagged() -> None:
+    result = settled(charges=DUPLICATED)
+    [found] = _flags(result, "DUPLICATE_CHARGES")
+    assert found.charge_ids == ("c-a", "c-b")
+    assert found.severity == "warning"
+    assert (found.citation.document, found.citation.clause) == (DOC, "第十一条")
+    assert line(result, "c-b").disposition == "included"
+
+
+def test_pzh_11_no_duplicate_flag_on_distinct_charges() -> None:
+    result = settled(
+        charges=[
+            charge("c-stay", at(2)),
+            charge("c-a", at(3), amount="100.00"),
+            charge("c-b", at(4), amount="100.00"),  # another time
+            charge("c-c", at(3), category="lab_test", amount="100.00"),  # another category
+        ]
+    )
+    assert _flags(result, "DUPLICATE_CHARGES") == []
+
+
+RELATED_OUTSIDE = [
+    charge("c-stay", at(2)),
+    charge("c-exam-old", at(-2, days=-20), "outpatient", "examination", related=True),
+    charge("c-exam-near", at(-2, days=-2), "outpatient", "examination", related=True),
+    charge("c-exam-unrelated", at(-2, days=-20), "outpatient", "examination"),
+]
+
+
+def test_pzh_11_related_outside_windows_flagged() -> None:
+    result = settled(charges=RELATED_OUTSIDE)
+    [found] = _flags(result, "RELATED_COST_OUTSIDE_WINDOWS")
+    assert found.charge_ids == ("c-exam-old",)
+    assert found.citation.clause == "第十一条"
+    assert line(result, "c-exam-old").reason == "NOT_MERGED_OUTSIDE_WINDOW"
+    assert line(result, "c-exam-near").disposition == "included"
+
+
+def test_pzh_11_no_related_flag_when_related_costs_merge() -> None:
+    # the related exam merges; only the unrelated old one stays outside the window
+    result = settled(charges=[RELATED_OUTSIDE[0], RELATED_OUTSIDE[2], RELATED_OUTSIDE[3]])
+    assert _flags(result, "RELATED_COST_OUTSIDE_WINDOWS") == []
+
+
+def test_pzh_12_consumables_share_flagged_above_0_4() -> None:
+    # 401 of 1001 included is medical material: more than 0.4
+    result = settled(
+        charges=[
+            charge("c-stay", at(2), amount="600.00"),
+            charge("c-mesh", at(3), category="medical_material", amount="401.00"),
+        ]
+    )
+    [found] = _flags(result, "CONSUMABLES_SHARE_HIGH")
+    assert found.charge_ids == ("c-mesh",)
+    assert found.citation.clause == "第十二条"
+    assert "401.00 of the 1001.00 included" in found.message
+
+
+def test_pzh_12_consumables_share_of_exactly_0_4_not_flagged() -> None:
+    result = settled(
+        charges=[
+            charge("c-stay", at(2), amount="600.00"),
+            charge("c-mesh", at(3), category="medical_material", amount="400.00"),
+        ]
+    )
+    assert _flags(result, "CONSUMABLES_SHARE_HIGH") == []
+
+
+@pytest.mark.parametrize("programme", ["day_surgery", "day_chemo", "tcm_day_care"])
+def test_pzh_11_12_audit_never_changes_lines_or_amounts(tmp_path: Path, programme: str) -> None:
+    plain = _without_audit(tmp_path)
+    fields: dict[str, Any] = {"charges": [*DUPLICATED, *RELATED_OUTSIDE[1:]]}
+    if programme == "tcm_day_care":  # a TCM episode needs its TCM sessions
+        fields["sessions"] = [session(at(1), at(3), "tcm", None)]
+    with_audit = settle(episode(programme, **fields), policy="panzhihua")
+    without = settle(episode(programme, **fields), policy=plain)
+    assert with_audit.status == "settled"
+    assert {f.code for f in with_audit.flags} >= {
+        "DUPLICATE_CHARGES",
+        "RELATED_COST_OUTSIDE_WINDOWS",
+        "CONSUMABLES_SHARE_HIGH",
+    }
+    assert not {f.code for f in without.flags} & {
+        "DUPLICATE_CHARGES",
+        "RELATED_COST_OUTSIDE_WINDOWS",
+        "CONSUMABLES_SHARE_HIGH",
+    }
+    assert (with_audit.status, with_audit.lines, with_audit.totals, with_audit.payment) == (
+        without.status,
+        without.lines,
+        without.totals,
+        without.payment,
+    )
+
+
+def test_pzh_11_no_audit_flags_on_a_rejected_episode() -> None:
+    result = settled(charges=DUPLICATED, consent_signed=False)
+    assert result.status == "rejected"
+    assert _flags(result, "DUPLICATE_CHARGES") == []

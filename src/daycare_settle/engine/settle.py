@@ -28,6 +28,7 @@ from ..policy.schema import (
     ProgrammeRules,
     Rule,
 )
+from .audit import run_audit
 from .conversion import conversion_outcome, decide_conversion, in_separate_ward_part
 from .eligibility import check_eligibility
 from .fees import place_daily_fees
@@ -219,6 +220,8 @@ def settle_episode(episode: Episode, policy: Policy) -> Settlement:
     if rejected:
         placements = _reject_all(episode, findings.rejections[0])
         payment = None
+    else:
+        run_audit(episode, policy, rules.audit, placements, findings)
     return Settlement(
         episode_id=episode.episode_id,
         policy=policy.ref,

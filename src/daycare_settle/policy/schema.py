@@ -754,6 +754,46 @@ class PaymentRules(FrozenModel):
     agency: AgencyRule
 
 
+# --- audit flags ------------------------------------------------------------------------------
+# Kinds that only flag a settled episode for review (稽核提示): they never change a line's
+# disposition or an amount.
+
+
+class DuplicateCharges(Rule):
+    """Charges that look split or duplicated: two or more with the same category, time,
+    amount and institution. (An item-code field on charges would sharpen the key.)"""
+
+    kind: Literal["duplicate_charges"]
+
+
+class RelatedOutsideWindows(Rule):
+    """Charges marked ``related`` that are not merged because they fall outside every merge
+    window (``NOT_MERGED_OUTSIDE_WINDOW``)."""
+
+    kind: Literal["related_outside_windows"]
+
+
+class ConsumablesShare(Rule):
+    """The included amount of ``category`` is more than ``max_share`` of the episode's
+    included amount."""
+
+    kind: Literal["consumables_share"]
+    category: CategoryField
+    max_share: Quantity
+    """A decimal share of the included amount, above 0 and below 1 (e.g. ``"0.4"``)."""
+
+    @model_validator(mode="after")
+    def _share(self) -> ConsumablesShare:
+        if not Decimal(0) < self.max_share < Decimal(1):
+            raise ValueError('max_share must be above 0 and below 1 (a share, e.g. "0.4")')
+        return self
+
+
+AuditRule = Annotated[
+    DuplicateCharges | RelatedOutsideWindows | ConsumablesShare, Field(discriminator="kind")
+]
+
+
 # --- programme and file ----------------------------------------------------------------------
 
 
@@ -770,6 +810,8 @@ class ProgrammeRules(FrozenModel):
     """Absent: no rule on charges between sessions."""
     fee_schedule: DailyFeeSchedule | None = None
     """Absent: bed, nursing and consultation fees are taken as charged."""
+    audit: tuple[AuditRule, ...] = ()
+    """Flags for review on a settled episode; they never change a line or an amount."""
 
 
 class RuleFile(FrozenModel):
