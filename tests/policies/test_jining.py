@@ -431,17 +431,26 @@ def test_jn_3_2b_other_categories_at_actual_cost() -> None:
     assert result.totals.included == Decimal("3901.10")
 
 
-def test_jn_3_2_fee_schedule_missing_admitted_tier_is_a_load_error(tmp_path: Path) -> None:
+def _edited(tmp_path: Path, name: str, old: str, new: str) -> Path:
+    """A copy of the Jining rule file (with its catalogues) named ``name``, ``old`` replaced."""
     text = RULE_FILE.read_text(encoding="utf-8")
-    broken = text.replace(
-        '            2: {bed: "17.00", nursing: "16.00", consultation: "11.00"}\n', ""
-    )
-    assert broken != text
+    assert old in text, old
     (tmp_path / "catalogues").mkdir()
     for catalogue in (RULE_FILE.parent / "catalogues").iterdir():
         (tmp_path / "catalogues" / catalogue.name).write_bytes(catalogue.read_bytes())
-    path = tmp_path / "broken.yaml"
-    path.write_text(broken, encoding="utf-8")
+    path = tmp_path / name
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
+def test_jn_3_2_fee_schedule_missing_admitted_tier_is_a_load_error(tmp_path: Path) -> None:
+    path = _edited(
+        tmp_path,
+        "broken.yaml",
+        '            2: {bed: "17.00", nursing: "16.00", consultation: "11.00"}\n',
+        "",
+    )
+    broken = path.read_text(encoding="utf-8")
     with pytest.raises(PolicyLoadError) as error:
         load_policy_file(path)
     expected_line = broken.splitlines().index("          caps_by_tier:") + 1
@@ -551,18 +560,13 @@ def test_jn_3_3_conversion_is_two_settlements() -> None:
 
 
 def test_jn_3_3_conversion_mode_is_a_rule_file_setting(tmp_path: Path) -> None:
-    text = RULE_FILE.read_text(encoding="utf-8")
-    merged = text.replace(
+    path = _edited(
+        tmp_path,
+        "merged.yaml",
         "      mode: separate\n",
         "      mode: merged\n      agency: fee_for_service\n"
         "      counts_toward_annual_inpatient_cap: true\n",
     )
-    assert merged != text
-    (tmp_path / "catalogues").mkdir()
-    for catalogue in (RULE_FILE.parent / "catalogues").iterdir():
-        (tmp_path / "catalogues" / catalogue.name).write_bytes(catalogue.read_bytes())
-    path = tmp_path / "merged.yaml"
-    path.write_text(merged, encoding="utf-8")
     result = settle(_converted(), load_policy_file(path))
     assert result.settled_as == "ordinary_inpatient"
     assert result.conversion.mode == "merged"
@@ -571,13 +575,12 @@ def test_jn_3_3_conversion_mode_is_a_rule_file_setting(tmp_path: Path) -> None:
 
 
 def test_jn_3_3_separate_mode_refuses_merged_terms(tmp_path: Path) -> None:
-    text = RULE_FILE.read_text(encoding="utf-8")
-    broken = text.replace("      mode: separate\n", "      mode: separate\n      agency: drg\n")
-    (tmp_path / "catalogues").mkdir()
-    for catalogue in (RULE_FILE.parent / "catalogues").iterdir():
-        (tmp_path / "catalogues" / catalogue.name).write_bytes(catalogue.read_bytes())
-    path = tmp_path / "broken.yaml"
-    path.write_text(broken, encoding="utf-8")
+    path = _edited(
+        tmp_path,
+        "broken.yaml",
+        "      mode: separate\n",
+        "      mode: separate\n      agency: drg\n",
+    )
     with pytest.raises(PolicyLoadError, match="separate"):
         load_policy_file(path)
 
@@ -622,17 +625,12 @@ def test_jn_3_2c_difference_never_below_zero_when_the_day_ward_allows_more(
 ) -> None:
     # ordinary daily fees set below the day ward's caps: the day's difference is zero,
     # never negative (a negative gap would raise the payment above the quota)
-    text = RULE_FILE.read_text(encoding="utf-8")
-    low = text.replace(
+    path = _edited(
+        tmp_path,
+        "low.yaml",
         '            3: {bed: "50.00", nursing: "30.00", consultation: "20.00"}',
         '            3: {bed: "10.00", nursing: "10.00", consultation: "10.00"}',
     )
-    assert low != text
-    (tmp_path / "catalogues").mkdir()
-    for catalogue in (RULE_FILE.parent / "catalogues").iterdir():
-        (tmp_path / "catalogues" / catalogue.name).write_bytes(catalogue.read_bytes())
-    path = tmp_path / "low.yaml"
-    path.write_text(low, encoding="utf-8")
     episode = cycle(
         agency_method_choice="quota_minus_fees", charges=_fees(0, "20.00", "19.00", "13.00")
     )

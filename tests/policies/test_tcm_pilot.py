@@ -379,23 +379,13 @@ diseases:
 """
 
 
-def _ambiguous_region(tmp_path: Path) -> str:
-    text = REGION_FILE.read_text(encoding="utf-8")
-    text = text.replace("extends: ../national/", f"extends: {FRAME_FILE.parent}/")
-    text = text.replace("file: catalogues/illustrative-diseases.yaml", "file: table.yaml")
-    (tmp_path / "table.yaml").write_text(AMBIGUOUS_TABLE, encoding="utf-8")
-    region = tmp_path / "region.yaml"
-    region.write_text(text, encoding="utf-8")
-    return str(region)
-
-
 def test_tcm_2_5a_ambiguous_icd_code_refused(tmp_path: Path) -> None:
-    result = run(icd("M51.202"), policy=_ambiguous_region(tmp_path))
+    result = run(icd("M51.202"), policy=_region_with(tmp_path, AMBIGUOUS_TABLE))
     assert codes(result) == ["DISEASE_MAPPING_AMBIGUOUS"]
 
 
 def test_tcm_2_5a_ambiguity_settled_by_tcd_secondary_diagnosis(tmp_path: Path) -> None:
-    result = run(icd("M51.202"), tcd("T.02"), policy=_ambiguous_region(tmp_path))
+    result = run(icd("M51.202"), tcd("T.02"), policy=_region_with(tmp_path, AMBIGUOUS_TABLE))
     assert result.status == "settled"
     assert result.payment.agency_amount == 200
 
