@@ -29,7 +29,7 @@ for name in episode settlement; do
         mv "$file.tmp" "$file"
     done
     $QUICKTYPE --src-lang schema --lang csharp --framework SystemTextJson \
-        --namespace "DaycareSettle.Client.$class" --top-level "$class" \
+        --namespace "DaycareSettle.Client.${class}Types" --top-level "$class" \
         -o "docs/clients/csharp/$class.cs" "docs/clients/schemas/$name.schema.json"
     file="docs/clients/csharp/$class.cs"
     { printf '// %s\n' "$(printf '%s' "$HEADER" | sed "s/NAME/$name/g")"; cat "$file"; } > "$file.tmp"

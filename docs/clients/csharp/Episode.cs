@@ -3,7 +3,7 @@
 //
 // To parse this JSON data, add NuGet 'System.Text.Json' then do:
 //
-//    using DaycareSettle.Client.Episode;
+//    using DaycareSettle.Client.EpisodeTypes;
 //
 //    var episode = Episode.FromJson(jsonString);
 #nullable enable
@@ -12,7 +12,7 @@
 #pragma warning disable CS8602
 #pragma warning disable CS8603
 
-namespace DaycareSettle.Client.Episode
+namespace DaycareSettle.Client.EpisodeTypes
 {
     using System;
     using System.Collections.Generic;
@@ -281,12 +281,12 @@ namespace DaycareSettle.Client.Episode
 
     public partial class Episode
     {
-        public static Episode FromJson(string json) => JsonSerializer.Deserialize<Episode>(json, DaycareSettle.Client.Episode.Converter.Settings);
+        public static Episode FromJson(string json) => JsonSerializer.Deserialize<Episode>(json, DaycareSettle.Client.EpisodeTypes.Converter.Settings);
     }
 
     public static class Serialize
     {
-        public static string ToJson(this Episode self) => JsonSerializer.Serialize(self, DaycareSettle.Client.Episode.Converter.Settings);
+        public static string ToJson(this Episode self) => JsonSerializer.Serialize(self, DaycareSettle.Client.EpisodeTypes.Converter.Settings);
     }
 
     internal static class Converter

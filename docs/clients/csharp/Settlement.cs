@@ -3,7 +3,7 @@
 //
 // To parse this JSON data, add NuGet 'System.Text.Json' then do:
 //
-//    using DaycareSettle.Client.Settlement;
+//    using DaycareSettle.Client.SettlementTypes;
 //
 //    var settlement = Settlement.FromJson(jsonString);
 #nullable enable
@@ -12,7 +12,7 @@
 #pragma warning disable CS8602
 #pragma warning disable CS8603
 
-namespace DaycareSettle.Client.Settlement
+namespace DaycareSettle.Client.SettlementTypes
 {
     using System;
     using System.Collections.Generic;
@@ -384,12 +384,12 @@ namespace DaycareSettle.Client.Settlement
 
     public partial class Settlement
     {
-        public static Settlement FromJson(string json) => JsonSerializer.Deserialize<Settlement>(json, DaycareSettle.Client.Settlement.Converter.Settings);
+        public static Settlement FromJson(string json) => JsonSerializer.Deserialize<Settlement>(json, DaycareSettle.Client.SettlementTypes.Converter.Settings);
     }
 
     public static class Serialize
     {
-        public static string ToJson(this Settlement self) => JsonSerializer.Serialize(self, DaycareSettle.Client.Settlement.Converter.Settings);
+        public static string ToJson(this Settlement self) => JsonSerializer.Serialize(self, DaycareSettle.Client.SettlementTypes.Converter.Settings);
     }
 
     internal static class Converter
