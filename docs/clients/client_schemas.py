@@ -1,4 +1,4 @@
-"""The client profile of the committed JSON Schemas: what the Java and C# classes are generated from.
+"""The client profile of the committed JSON Schemas, which the Java and C# classes come from.
 
 ``docs/schemas/episode.schema.json`` accepts an amount (and a quantity) either as a decimal
 string or as a JSON number, so that a caller without a decimal type can still send one. A
@@ -65,7 +65,7 @@ def render(schema: dict[str, Any]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:  # noqa: PLR2004
+    if len(argv) != 2:
         print("usage: client_schemas.py SCHEMA_DIR OUT_DIR", file=sys.stderr)
         return 2
     source, target = Path(argv[0]), Path(argv[1])
