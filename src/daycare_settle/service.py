@@ -39,7 +39,7 @@ from dataclasses import asdict
 from typing import Any
 
 import anyio.to_thread
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 from pydantic.json_schema import models_json_schema
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -59,7 +59,7 @@ from .errors import (
     UnknownPolicy,
 )
 from .models import Episode, Settlement
-from .models.common import SHANGHAI
+from .models.common import SHANGHAI, LocalDateTime
 from .policy import Policy, policy_ids, resolve_policy, versions
 from .policy.readings import readings
 
@@ -570,6 +570,48 @@ def _parameter(name: str, where: str, description: str, schema: dict[str, Any]) 
     }
 
 
+_CALENDAR_DATE_TIME = (
+    r"^(?:19|2[0-9])[0-9]{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"T(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?"
+    r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?$"
+)
+"""The episode's date-time form with the calendar's ranges spelt out: years 1900-2999, months
+01-12, days 01-31, hours 00-23, minutes and seconds 00-59, offsets under 24 hours. What it
+cannot say (a 31st of a 30-day month; an offset that moves a time out of 1900-2999 in
+Asia/Shanghai) is still refused, as 422 ``invalid_episode`` (see docs/service.md)."""
+
+
+_MODEL_DATE_TIME = TypeAdapter(LocalDateTime).json_schema(mode="validation")["pattern"]
+
+
+def _tighten(schemas: dict[str, Any]) -> None:
+    """Add to the request schemas the rules of the validators that JSON Schema can state but
+    the schemas generated from the models leave out: the calendar ranges of a date-time
+    and the non-empty diagnoses and charges (an after-validator in the model, so that one
+    bad charge is not also reported as "too few charges")."""
+    episode = schemas["Episode"]["properties"]
+    for name in ("diagnoses", "charges"):
+        episode[name]["minItems"] = 1
+    dated = 0
+
+    def walk(node: Any) -> None:
+        nonlocal dated
+        if isinstance(node, dict):
+            if node.get("pattern") == _MODEL_DATE_TIME:
+                node["pattern"] = _CALENDAR_DATE_TIME
+                dated += 1
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk([schemas[name] for name in ("Episode", "Charge", "Session", "Conversion")])
+    walk(schemas["ClinicalPathway"])
+    if not dated:  # pragma: no cover - the models' date-time schema changed: say so
+        raise RuntimeError("openapi(): no date-time schema found to tighten")
+
+
 def openapi() -> dict[str, Any]:
     """The OpenAPI 3.1 document of the service (schemas generated from the models)."""
     _, defs = models_json_schema(
@@ -584,6 +626,7 @@ def openapi() -> dict[str, Any]:
         ref_template="#/components/schemas/{model}",
     )
     schemas = defs["$defs"]
+    _tighten(schemas)
     ids = policy_ids()
     policy = _parameter(
         "policy",

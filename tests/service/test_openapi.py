@@ -3,17 +3,22 @@ no 5xx, and every answer (status, content type, headers, body) matches the docum
 
 Bounded: at most :data:`EXAMPLES` generated requests per operation, no deadline.
 
-Every default check runs but ``positive_data_acceptance``: JSON Schema cannot say that an
-episode is discharged after its admission, or that a policy is in force on the admission
-day, so a schema-valid episode may rightly be refused (422 ``invalid_episode`` /
-``policy_not_in_force``); that answer is documented and checked against the schema like
-any other.
+Every default check runs, ``positive_data_acceptance`` included, in the form
+:func:`positive_data_acceptance_but_documented`: a schema-valid request must be accepted
+unless it is refused for one of the rules in :data:`DOCUMENTED_REFUSALS`, the rules JSON
+Schema cannot state (an episode discharged before its admission, a policy not in force on
+the admission day, a 31 April, an amount with a third decimal in a JSON number, an invisible
+character in an id, ...). Each is a documented 422 whose problems all name such a rule, so a
+refusal for anything the schema could have said (an empty charge list, a month 13) is a
+schema/validation disagreement and fails the test.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
@@ -21,6 +26,136 @@ from daycare_settle.service import NDJSON, openapi
 from tests.service.conftest import LiveServer
 
 EXAMPLES = 25
+
+_INDEX = r"\[\d+\]"
+_TIME = (
+    r"(?:admitted_at|discharged_at|conversion\.at|clinical_pathway\.(?:first_visit_at|ended_at)"
+    rf"|sessions{_INDEX}\.(?:start|end)|charges{_INDEX}\.at)"
+)
+_ANY = ".*"  # an identifier or code anywhere: the message names the rule
+
+DOCUMENTED_REFUSALS: tuple[tuple[str, str, str], ...] = (
+    # (field path, message, why JSON Schema cannot state it) — regular expressions
+    ("discharged_at", "is before admitted_at", "an order between two fields"),
+    (
+        r"conversion\.at",
+        r"lies outside the stay \(admitted_at\.\.discharged_at\)",
+        "an order between fields",
+    ),
+    (r"clinical_pathway\.first_visit_at", "is after admitted_at", "an order between fields"),
+    (r"clinical_pathway\.ended_at", "is before admitted_at", "an order between fields"),
+    (rf"sessions{_INDEX}", r"session end is before its start", "an order between fields"),
+    (rf"sessions{_INDEX}", rf"overlaps sessions{_INDEX}", "an order across items"),
+    (rf"sessions{_INDEX}", "lies outside the stay", "an order between fields"),
+    (
+        rf"charges{_INDEX}\.id",
+        rf"'.*' repeats charges{_INDEX}\.id",
+        "uniqueItems compares whole items, not one member (and not in NFKC form)",
+    ),
+    (
+        rf"charges{_INDEX}\.institution_id",
+        r"differs from institution\.id .* only in its Unicode form \(NFKC\)",
+        "a comparison with another field, in NFKC form",
+    ),
+    (
+        rf"charges{_INDEX}\.setting",
+        "'inpatient' needs a conversion on the episode",
+        "a condition on another field",
+    ),
+    ("charges", r"the \d+ charges sum to \d+(?:\.\d+)?, above the ceiling", "a sum over items"),
+    (
+        _TIME,
+        r"'.*' is not a valid date-time \(day is out of range for month\)",
+        "the length of each month (the pattern already bounds days to 01-31)",
+    ),
+    (
+        _TIME,
+        "a date-time must lie in the years 1900-2999",
+        "the years are bounded in Asia/Shanghai, after the offset is applied",
+    ),
+    (
+        rf"charges{_INDEX}\.amount",
+        r"money has more than two decimal places",
+        "the decimals of a JSON number (multipleOf 0.01 is a float test); strings are bounded",
+    ),
+    (
+        rf"charges{_INDEX}\.quantity",
+        r"quantity has more than \d+ decimal places",
+        "the decimals of a JSON number; strings are bounded by their pattern",
+    ),
+    (
+        r"institution\.tier",
+        "Input should be a valid integer",
+        "JSON Schema counts 2.0 as an integer; the validator reads integers strictly",
+    ),
+    (
+        _ANY,
+        r"contains U\+[0-9A-F]{4,6} \(.*\): an identifier carries only visible characters",
+        "Unicode categories (control, format, bidi, private use): no \\p{} in the pattern",
+    ),
+    (
+        _ANY,
+        "must not begin or end with whitespace",
+        "Python's whitespace is wider than the pattern dialect's \\s",
+    ),
+    (
+        r"extension_reason",
+        r"contains U\+[0-9A-F]{4,6} \(.*\): a reason carries visible text|must carry visible text",
+        "Unicode categories",
+    ),
+)
+"""The refusals of a schema-valid episode the document describes and the check accepts."""
+
+
+def _value_at(body: Any, path: str) -> Any:
+    """The value at a problem's field path (``charges[2].amount``) in the request body."""
+    node = body
+    for name, index in re.findall(r"([a-z_]+)|\[(\d+)\]", path):
+        try:
+            node = node[int(index)] if index else node[name]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
+def documented(problem: dict[str, Any], body: Any) -> bool:
+    """Whether one problem of a 422 is a rule of :data:`DOCUMENTED_REFUSALS`."""
+    path, message = problem.get("path", ""), problem.get("message", "")
+    for path_rule, message_rule, _ in DOCUMENTED_REFUSALS:
+        if re.fullmatch(path_rule, path) and re.match(message_rule, message):
+            value = _value_at(body, path)
+            if "decimal places" in message_rule:
+                # only a JSON number: a decimal string's places are bounded by its pattern
+                return isinstance(value, int | float)
+            if "valid integer" in message_rule:
+                # only a whole number written with a fraction part (2.0)
+                return isinstance(value, float) and value.is_integer()
+            return True
+    return False
+
+
+def documented_refusal(case: Any, response: Any) -> bool:
+    """A 422 the document describes for a schema-valid episode: no version of the policy in
+    force on the admission day, or an invalid episode every problem of which is a
+    documented rule that JSON Schema cannot state."""
+    if response.status_code != 422:
+        return False
+    answer = response.json()
+    if answer.get("code") == "policy_not_in_force":
+        return True
+    problems = answer.get("problems") or []
+    return (
+        answer.get("code") == "invalid_episode"
+        and bool(problems)
+        and all(documented(p, case.body) for p in problems)
+    )
+
+
+def positive_data_acceptance_but_documented(ctx: Any, response: Any, case: Any) -> bool | None:
+    """Schemathesis's ``positive_data_acceptance``, accepting the documented refusals."""
+    if documented_refusal(case, response):
+        return None
+    return schemathesis.checks.positive_data_acceptance(ctx, response, case)
 
 
 # a JSON-lines body is text: send what was generated for it as text/plain would be sent
@@ -42,4 +177,99 @@ def test_every_answer_matches_the_openapi_document(case: Any, live: LiveServer) 
         # any text is a JSON-lines body (a line that is no episode gets an error record),
         # so a "non-string" body generated as negative data is still valid input
         excluded.append(schemathesis.checks.negative_data_rejection)
-    case.call_and_validate(base_url=live.url, excluded_checks=excluded)
+    case.call_and_validate(
+        base_url=live.url,
+        excluded_checks=excluded,
+        additional_checks=[positive_data_acceptance_but_documented],
+    )
+
+
+class _Answer:
+    def __init__(self, status_code: int, body: dict[str, Any]) -> None:
+        self.status_code = status_code
+        self._body = body
+
+    def json(self) -> dict[str, Any]:
+        return self._body
+
+
+class _Case:
+    def __init__(self, body: Any) -> None:
+        self.body = body
+
+
+def _invalid(*problems: tuple[str, str]) -> _Answer:
+    listed = [{"path": path, "message": message} for path, message in problems]
+    return _Answer(422, {"code": "invalid_episode", "problems": listed})
+
+
+BODY = {
+    "institution": {"id": "h", "tier": 2.0},
+    "charges": [{"id": "c1", "amount": 1.005}, {"id": "c2", "amount": "1.005"}],
+}
+
+
+@pytest.mark.parametrize(
+    ("problem", "accepted"),
+    [
+        (("discharged_at", "is before admitted_at"), True),
+        (("charges[1].id", "'c1' repeats charges[0].id"), True),
+        (
+            (
+                "admitted_at",
+                "'2025-04-31T08:00' is not a valid date-time (day is out of range for month)",
+            ),
+            True,
+        ),
+        (
+            (
+                "charges[0].amount",
+                "money has more than two decimal places (the fen is the smallest unit)",
+            ),
+            True,
+        ),
+        (("institution.tier", "Input should be a valid integer"), True),
+        # what the OpenAPI document states is not excused
+        (("charges", "must list at least one item"), False),
+        (
+            ("admitted_at", "'2025-13-01T08:00' is not a valid date-time (month must be in 1..12)"),
+            False,
+        ),
+        # a decimal string's places are bounded by its pattern: its refusal is a disagreement
+        (
+            (
+                "charges[1].amount",
+                "money has more than two decimal places (the fen is the smallest unit)",
+            ),
+            False,
+        ),
+        (("charges[0].amount", "money must not be negative"), False),
+        (("episode_id", "Field required"), False),
+    ],
+)
+def test_the_check_excuses_only_documented_rules(problem: tuple[str, str], accepted: bool) -> None:
+    assert documented_refusal(_Case(BODY), _invalid(problem)) is accepted
+
+
+def test_one_undocumented_problem_among_documented_ones_fails_the_check() -> None:
+    answer = _invalid(
+        ("discharged_at", "is before admitted_at"), ("charges", "must list at least one item")
+    )
+    assert not documented_refusal(_Case(BODY), answer)
+
+
+def test_a_policy_not_in_force_is_a_documented_refusal_and_other_answers_are_not() -> None:
+    assert documented_refusal(_Case(BODY), _Answer(422, {"code": "policy_not_in_force"}))
+    assert not documented_refusal(_Case(BODY), _Answer(400, {"code": "invalid_request"}))
+    assert not documented_refusal(_Case(BODY), _Answer(422, {"code": "invalid_episode"}))
+
+
+def test_the_document_states_non_empty_lists_and_calendar_ranges() -> None:
+    schemas = openapi()["components"]["schemas"]
+    assert schemas["Episode"]["properties"]["charges"]["minItems"] == 1
+    assert schemas["Episode"]["properties"]["diagnoses"]["minItems"] == 1
+    pattern = re.compile(schemas["Episode"]["properties"]["admitted_at"]["pattern"])
+    assert pattern.match("2025-04-30T08:00+08:00")
+    for bad in ("0000-01-01T08:00", "2025-13-01T08:00", "2025-04-32T08:00", "2025-04-30T24:00"):
+        assert not pattern.match(bad), bad
+    assert not pattern.match("2025-04-30T08:00+24:00")
