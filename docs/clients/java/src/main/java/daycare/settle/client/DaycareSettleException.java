@@ -5,6 +5,8 @@ import java.util.List;
 
 /** An RFC 9457 problem detail answered by the service, with the library's stable code. */
 public final class DaycareSettleException extends Exception {
+    private static final long serialVersionUID = 1L;
+
     /** One problem of an invalid episode or query: the field path and what is wrong. */
     public record Problem(String path, String message) {}
 
