@@ -24,12 +24,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Literal
 
+from ..engine.settle import EpisodeInput, parse_episode, settle
 from ..errors import DaycareSettleError
 from ..models.common import FrozenModel, Money
 from ..models.episode import Episode
 from ..models.settlement import Citation, Disposition, Line, Settlement, Totals
+from ..policy.loader import Policy
 
 __all__ = [
     "SEVERITY",
@@ -40,6 +43,7 @@ __all__ = [
     "ReviewResult",
     "RowDisposition",
     "review_3101",
+    "review_episode",
 ]
 
 ZERO = Decimal("0.00")
@@ -354,3 +358,16 @@ def _row(index: int, row: Mapping[str, object] | object) -> FeeDetailRow:
             )
         values[name] = value
     return FeeDetailRow.model_validate(values)
+
+
+def review_episode(
+    episode: EpisodeInput,
+    policy: str | Path | Policy,
+    rows: Sequence[Mapping[str, object] | object] | None = None,
+    *,
+    strict: bool = False,
+) -> PlatformReview:
+    """Settle ``episode`` under ``policy`` (as :func:`~daycare_settle.settle` does) and
+    review the settlement: :func:`review_3101` with the episode's patient id."""
+    parsed = parse_episode(episode)
+    return review_3101(settle(parsed, policy=policy, strict=strict), parsed, rows)
