@@ -136,6 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "settle":
+        if args.to == "platform-review" or args.feedetail is not None:
+            return _platform_review(args.episodes, args.policy, args.to, args.feedetail, args)
         return _settle(args.episodes, args.policy, explain=args.explain, strict=args.strict)
     if args.command == "verify":
         return _verify(args.result, args.episode, args.policy)
@@ -172,6 +174,19 @@ def _parser() -> argparse.ArgumentParser:
         "--strict",
         action="store_true",
         help="fail for an episode after the policy's confirmed_until",
+    )
+    one.add_argument(
+        "--to",
+        choices=("settlement", "platform-review"),
+        default="settlement",
+        help="output: the settlement (default) or the platform's 3101 review shape with a "
+        "disposition per fee-detail row (docs/platform-review.md)",
+    )
+    one.add_argument(
+        "--feedetail",
+        metavar="ROWS.json",
+        help="with --to platform-review: the fee-detail rows (a JSON list of objects with "
+        "feedetl_sn and optional init_feedetl_sn), one disposition per row",
     )
     check = commands.add_parser("verify", help="settle again and compare with a stored result")
     check.add_argument("result", metavar="RESULT.json")
@@ -261,6 +276,35 @@ def _settle(names: Sequence[str], policy: str, *, explain: bool, strict: bool = 
     else:
         dumped = [r.model_dump(mode="json") for r in results]
         _write_data((json.dumps(dumped, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    return EXIT_OK
+
+
+def _platform_review(
+    names: Sequence[str], policy: str, to: str, feedetail: str | None, args: argparse.Namespace
+) -> int:
+    """``settle --to platform-review``: the 3101-shaped review of one episode."""
+    from .platform.review import review_episode  # noqa: PLC0415 - only this output needs it
+
+    if to != "platform-review" or args.explain or len(names) != 1:
+        raise _UsageError(
+            "daycare-settle settle: error: --to platform-review takes one episode, without "
+            "--explain; --feedetail needs --to platform-review"
+        )
+    shown = STDIN_NAME if names[0] == "-" else names[0]
+    rows = None
+    if feedetail is not None:
+        try:
+            rows = json.loads(_decode(_read_file(Path(feedetail))))
+        except ValueError as exc:
+            raise _InputError(f"{feedetail}: not JSON: {exc}") from None
+        except DaycareSettleError as exc:
+            raise _InputError(f"{feedetail}: {exc}") from None
+    try:
+        data = _read_stdin() if names[0] == "-" else _read_file(Path(names[0]))
+        review = review_episode(_decode(data), policy, rows, strict=args.strict)
+    except DaycareSettleError as exc:
+        raise _InputError(f"{shown}: {exc}") from None
+    _write_data((review.to_json() + "\n").encode("utf-8"))
     return EXIT_OK
 
 

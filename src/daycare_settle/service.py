@@ -12,6 +12,9 @@
   "message"}}``). Settled in this process, in chunks on a worker thread: no process pool
   per request (a pool costs more to start than most batches take; run more copies of the
   service to use more cores).
+- ``POST /v1/review?policy=ID``: an episode (or ``{"episode", "feedetail"}``) in, the
+  settlement's findings in the platform's 3101 review shape and a disposition per
+  fee-detail row out (:mod:`daycare_settle.platform.review`).
 - ``GET /v1/policies``: every bundled policy with its versions (window, document, SHA-256,
   programmes); a policy whose rule file is broken is listed with its error.
 - ``GET /v1/policies/{id}?on=YYYY-MM-DD``: the version in force on a day (default: today
@@ -60,6 +63,7 @@ from .errors import (
 )
 from .models import Episode, Settlement
 from .models.common import SHANGHAI, LocalDateTime
+from .platform.review import InvalidFeeDetail, PlatformReview, review_episode
 from .policy import Policy, policy_ids, resolve_policy, versions
 from .policy.readings import readings
 
@@ -80,6 +84,7 @@ BATCH_CHUNK = 32
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _STATUS: dict[type[DaycareSettleError], int] = {
     InvalidEpisode: 422,
+    InvalidFeeDetail: 422,
     PolicyNotInForce: 422,
     UnknownPolicy: 404,
     InvalidArgument: 400,
@@ -307,6 +312,32 @@ async def _settle(request: Request) -> Response:
     return Response(result.to_json().encode("utf-8"), media_type="application/json")
 
 
+async def _review(request: Request) -> Response:
+    """``POST /v1/review?policy=ID``: the 3101-shaped review (docs/platform-review.md)."""
+    policy = _policy_id(request)
+    body = await request.body()
+    episode: Any = body
+    rows: Any = None
+    try:
+        decoded = json.loads(body)
+    except ValueError:
+        decoded = None  # settle() names the JSON problem
+    if isinstance(decoded, dict) and "episode" in decoded:
+        extra = sorted(set(decoded) - {"episode", "feedetail"})
+        if extra:
+            raise _Refused(
+                _problem(
+                    400,
+                    "invalid_request",
+                    f"unknown member(s) of the review envelope: {', '.join(extra)}",
+                    [ProblemField(path=extra[0], message="not a member of the envelope")],
+                )
+            )
+        episode, rows = decoded["episode"], decoded.get("feedetail")
+    review = await anyio.to_thread.run_sync(lambda: review_episode(episode, policy, rows))
+    return Response(review.to_json().encode("utf-8"), media_type="application/json")
+
+
 async def _batch(request: Request) -> Response:
     _input_format(request)
     policy = _policy_id(request)
@@ -526,6 +557,7 @@ def create_app(*, max_body: int = MAX_BODY) -> ASGIApp:
         routes=[
             Route("/v1/settle", _guarded(_settle), methods=["POST"]),
             Route("/v1/batch", _guarded(_batch), methods=["POST"]),
+            Route("/v1/review", _guarded(_review), methods=["POST"]),
             Route("/v1/policies", _guarded(_policies), methods=["GET"]),
             Route("/v1/policies/{id}", _guarded(_policy), methods=["GET"]),
             Route("/healthz", _health, methods=["GET"]),
@@ -622,6 +654,7 @@ def openapi() -> dict[str, Any]:
             (Health, "serialization"),
             (PolicyList, "serialization"),
             (PolicyDetail, "serialization"),
+            (PlatformReview, "serialization"),
         ],
         ref_template="#/components/schemas/{model}",
     )
@@ -691,6 +724,24 @@ def openapi() -> dict[str, Any]:
                         "one compact settlement or error record per non-blank input line",
                     ),
                     **_problem_responses(400, 404, 413, 500),
+                },
+            }
+        },
+        "/v1/review": {
+            "post": {
+                "operationId": "review",
+                "summary": "Settle one episode and answer in the platform's 3101 review shape, "
+                "with a disposition per fee-detail row",
+                "parameters": [policy],
+                "requestBody": {
+                    "required": True,
+                    "description": 'an episode, or {"episode": EPISODE, "feedetail": '
+                    '[{"feedetl_sn", "init_feedetl_sn"}, ...]} for one disposition per row',
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "responses": {
+                    **ok("application/json", ref("PlatformReview"), "the review"),
+                    **_problem_responses(400, 404, 413, 422, 500),
                 },
             }
         },

@@ -366,6 +366,7 @@ def test_openapi_is_3_1_and_names_every_route(live: LiveServer) -> None:
     assert set(document["paths"]) == {
         "/v1/settle",
         "/v1/batch",
+        "/v1/review",
         "/v1/policies",
         "/v1/policies/{id}",
         "/healthz",

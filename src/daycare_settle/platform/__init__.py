@@ -1,0 +1,1 @@
+"""Adapters between the national medical-insurance platform's records and this library."""
