@@ -53,6 +53,7 @@ from starlette.routing import Route
 from . import batch
 from ._version import __version__
 from .engine import settle
+from .engine.settle import _load_json as load_episode_json
 from .errors import (
     DaycareSettleError,
     InvalidArgument,
@@ -312,15 +313,42 @@ async def _settle(request: Request) -> Response:
     return Response(result.to_json().encode("utf-8"), media_type="application/json")
 
 
+_REVIEW_REQUEST: dict[str, Any] = {
+    "anyOf": [
+        {"$ref": "#/components/schemas/Episode"},
+        {
+            "type": "object",
+            "required": ["episode"],
+            "additionalProperties": False,
+            "properties": {
+                "episode": {"$ref": "#/components/schemas/Episode"},
+                "feedetail": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["feedetl_sn"],
+                        "properties": {
+                            "feedetl_sn": {"type": "string", "minLength": 1},
+                            "init_feedetl_sn": {"type": ["string", "null"]},
+                        },
+                    },
+                },
+            },
+        },
+    ]
+}
+"""The body of ``POST /v1/review``: an episode, or the envelope with fee-detail rows."""
+
+
 async def _review(request: Request) -> Response:
     """``POST /v1/review?policy=ID``: the 3101-shaped review (docs/platform-review.md)."""
     policy = _policy_id(request)
     body = await request.body()
     episode: Any = body
     rows: Any = None
-    try:
-        decoded = json.loads(body)
-    except ValueError:
+    try:  # as settle() reads it: numbers as Decimal, repeated keys refused
+        decoded = load_episode_json(body)
+    except InvalidEpisode:
         decoded = None  # settle() names the JSON problem
     if isinstance(decoded, dict) and "episode" in decoded:
         extra = sorted(set(decoded) - {"episode", "feedetail"})
@@ -737,7 +765,7 @@ def openapi() -> dict[str, Any]:
                     "required": True,
                     "description": 'an episode, or {"episode": EPISODE, "feedetail": '
                     '[{"feedetl_sn", "init_feedetl_sn"}, ...]} for one disposition per row',
-                    "content": {"application/json": {"schema": {"type": "object"}}},
+                    "content": {"application/json": {"schema": _REVIEW_REQUEST}},
                 },
                 "responses": {
                     **ok("application/json", ref("PlatformReview"), "the review"),
