@@ -21,6 +21,8 @@ _READS: dict[tuple[str, str, str], ParameterRead] = {}
 """One :class:`ParameterRead` per distinct (name, value, provenance): the same parameter
 is read in every settlement under a policy, and a frozen record can be shared."""
 _READS_KEPT = 4096
+_RuleTexts = tuple[Citation | None, str | None, str | None]
+"""A rule's citation, its clause's quote, and the note of a reading (see :func:`step`)."""
 _SEVERITIES = frozenset(get_args(Flag.model_fields["severity"].annotation))
 
 
@@ -67,12 +69,8 @@ def step(
     parameters: tuple[ParameterRead, ...] = (),
 ) -> TraceStep:
     """One trace step citing ``rule``; the clause's original wording travels with it."""
-    clause = None if rule is None else policy.clause(rule.source)
-    outcome_text = outcome
-    if rule is not None and rule.provenance != "explicit" and rule.note:
-        outcome_text = f"{outcome} [{rule.provenance}: {rule.note}]"
-    citation = cite(policy, rule)
-    quote = None if clause is None else _quote(clause.quote, clause.reading)
+    citation, quote, note = _rule_texts(policy, rule)
+    outcome_text = outcome if note is None else f"{outcome}{note}"
     if (
         type(name) is str
         and type(rule_name) is str
@@ -100,6 +98,34 @@ def step(
         quote=quote,
         parameters=parameters,
     )
+
+
+def _rule_texts(policy: Policy, rule: Rule | None) -> _RuleTexts:
+    """What a trace step takes from its rule: the citation, the clause's quote (with its
+    reading), and the note appended to the outcome of a value that is a reading. Made once
+    per policy and (clause, provenance, note): a policy's steps repeat in every settlement."""
+    if rule is None:
+        return _NO_RULE
+    source = rule.source
+    provenance = rule.provenance
+    key = (source, provenance, rule.note)
+    texts: dict[tuple[str | None, str, str | None], _RuleTexts]
+    texts = policy.__dict__.get(_TEXTS_KEY) or policy.__dict__.setdefault(_TEXTS_KEY, {})
+    found = texts.get(key)
+    if found is None:
+        clause = policy.clause(source)
+        found = texts[key] = (
+            policy.citation(source),
+            None if clause is None else _quote(clause.quote, clause.reading),
+            f" [{provenance}: {rule.note}]" if provenance != "explicit" and rule.note else None,
+        )
+    return found
+
+
+_NO_RULE: tuple[None, None, None] = (None, None, None)
+_TEXTS_KEY = "_trace_rule_texts"
+"""Where a compiled policy keeps its per-rule trace texts (in the instance's ``__dict__``,
+as :attr:`Policy.ref` keeps its record): they live and die with the policy."""
 
 
 def _quote(quote: str, reading: str | None) -> str:
