@@ -10,7 +10,8 @@ constructor, so an unexpected value is refused as it always was.
 
 from __future__ import annotations
 
-from typing import get_args
+from collections.abc import Callable
+from typing import Any, TypeVar, get_args
 
 from ..models.common import trusted
 from ..models.settlement import Citation, Flag, ParameterRead, RejectionReason, TraceStep
@@ -126,6 +127,28 @@ _NO_RULE: tuple[None, None, None] = (None, None, None)
 _TEXTS_KEY = "_trace_rule_texts"
 """Where a compiled policy keeps its per-rule trace texts (in the instance's ``__dict__``,
 as :attr:`Policy.ref` keeps its record): they live and die with the policy."""
+
+
+_T = TypeVar("_T")
+_MADE_KEY = "_trace_made_once"
+
+
+def once_per_policy(policy: Policy, rule: Any, key: str, make: Callable[[], _T]) -> _T:
+    """``make()`` for a trace record that depends on nothing but the compiled policy and
+    one of its rules (the same parameter reads, or the same step, in every settlement under
+    it): made on first use and kept with the policy, as :func:`_rule_texts` keeps its texts.
+
+    ``rule`` must belong to ``policy`` (a rule of its rule file): it is told apart by its
+    identity, and kept alongside the record so that the identity is never reused."""
+    made: dict[tuple[int, str], tuple[Any, Any]]
+    made = policy.__dict__.get(_MADE_KEY) or policy.__dict__.setdefault(_MADE_KEY, {})
+    found = made.get((id(rule), key))
+    if found is not None and found[0] is rule:
+        record: _T = found[1]
+        return record
+    value = make()
+    made[(id(rule), key)] = (rule, value)
+    return value
 
 
 def _quote(quote: str, reading: str | None) -> str:
