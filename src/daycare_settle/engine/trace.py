@@ -11,6 +11,7 @@ constructor, so an unexpected value is refused as it always was.
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Any, TypeVar, get_args
 
 from ..models.common import trusted
@@ -155,8 +156,15 @@ def _quote(quote: str, reading: str | None) -> str:
     return quote if reading is None else f"{quote} [reading: {reading}]"
 
 
+def _plain(code: str) -> str:
+    """A code as validation stores it: the codes are :class:`~enum.StrEnum` members, which a
+    ``str`` field holds as their plain value."""
+    return code.value if isinstance(code, StrEnum) and type(code.value) is str else code
+
+
 def reject(policy: Policy, code: str, message: str, rule: Rule | None) -> RejectionReason:
     citation = cite(policy, rule)
+    code = _plain(code)
     if type(code) is str and type(message) is str:
         return trusted(RejectionReason, {"code": code, "message": message, "citation": citation})
     return RejectionReason(code=code, message=message, citation=citation)
@@ -171,6 +179,7 @@ def flag(
     charge_ids: tuple[str, ...] = (),
 ) -> Flag:
     citation = cite(policy, rule)
+    code = _plain(code)
     if (
         type(code) is str
         and type(severity) is str
