@@ -8,7 +8,8 @@ import datetime as dt
 import pytest
 from pydantic import ValidationError
 
-from daycare_settle.engine.trace import flag, read, reject, step
+from daycare_settle.codes import FlagCode, RejectionCode
+from daycare_settle.engine.trace import flag, once_per_policy, read, reject, step
 from daycare_settle.models.common import Setting
 from daycare_settle.models.settlement import Flag, ParameterRead, RejectionReason, TraceStep
 from daycare_settle.policy import resolve_policy
@@ -48,6 +49,28 @@ def test_flags_and_rejections_equal_the_validated_records() -> None:
     assert made == Flag.model_validate(made.model_dump())
     reason = reject(POLICY, "CODE", "text", RULE)
     assert reason == RejectionReason.model_validate(reason.model_dump())
+
+
+def test_coded_flags_and_rejections_hold_the_plain_code_as_validation_does() -> None:
+    made = flag(POLICY, FlagCode.STARTER_CATALOGUE, "info", "text", RULE)
+    validated = Flag.model_validate({**made.model_dump(), "code": FlagCode.STARTER_CATALOGUE})
+    assert made == validated
+    assert type(made.code) is type(validated.code) is str
+    reason = reject(POLICY, RejectionCode.PROGRAMME_NOT_COVERED, "text", RULE)
+    assert type(reason.code) is str
+    assert reason == RejectionReason(
+        code=RejectionCode.PROGRAMME_NOT_COVERED, message="text", citation=reason.citation
+    )
+
+
+def test_rule_texts_and_per_policy_records_follow_the_rule_object() -> None:
+    first = step(POLICY, "time_limit", "24h", "within", RULE)
+    again = step(POLICY, "time_limit", "24h", "within", RULE)
+    assert first == again
+    made = once_per_policy(POLICY, RULE, "test.key", lambda: ["made"])
+    assert once_per_policy(POLICY, RULE, "test.key", lambda: ["again"]) is made
+    other = RULE.model_copy()  # an equal rule that is another object: made afresh
+    assert once_per_policy(POLICY, other, "test.key", lambda: ["other"]) == ["other"]
 
 
 def test_a_severity_outside_the_vocabulary_is_still_refused() -> None:

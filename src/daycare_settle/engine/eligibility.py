@@ -31,7 +31,7 @@ from ..policy.schema import (
 )
 from .dispatch import require_complete
 from .findings import Findings
-from .trace import flag, read, reject, step
+from .trace import flag, once_per_policy, read, reject, step
 
 STEP = "eligibility"
 
@@ -210,10 +210,15 @@ def _record_list(
             rule.kind,
             outcome,
             rule,
-            (
-                read(name, f"{header.id} v{header.version}", rule),
-                read(f"{name}_status", header.status, rule),
-                read(f"{name}_sha256", sha256, rule),
+            once_per_policy(
+                policy,
+                rule,
+                f"list.{name}.{header.id}.{header.version}.{header.status}.{sha256}",
+                lambda: (
+                    read(name, f"{header.id} v{header.version}", rule),
+                    read(f"{name}_status", header.status, rule),
+                    read(f"{name}_sha256", sha256, rule),
+                ),
             ),
         )
     )
@@ -227,12 +232,17 @@ def _filed_diseases(
     filed = episode.institution.filed_diseases
     if filed is None:
         findings.trace.append(
-            step(
+            once_per_policy(
                 policy,
-                STEP,
-                rule.kind,
-                "not checked: the institution records no per-disease filing list",
                 rule,
+                "filed_diseases.not_checked",
+                lambda: step(
+                    policy,
+                    STEP,
+                    rule.kind,
+                    "not checked: the institution records no per-disease filing list",
+                    rule,
+                ),
             )
         )
         return None

@@ -38,7 +38,7 @@ from ..policy.schema import (
 from .dispatch import require_complete
 from .findings import Findings
 from .lines import Placement, included, not_merged
-from .trace import cite, read, step
+from .trace import cite, once_per_policy, read, step
 
 STEP = "merge"
 Side = Literal["pre_admission", "post_discharge"]
@@ -113,8 +113,28 @@ def plan_merge(
 
 
 def _during_trace(policy: Policy, rule: DuringStayRule) -> TraceStep:
+    """The during-stay step reads nothing of the episode: one record per policy."""
     trace: Callable[[Policy, Any], TraceStep] = _DURING_TRACES[type(rule)]
-    return trace(policy, rule)
+    return once_per_policy(policy, rule, "merge.during_stay", lambda: trace(policy, rule))
+
+
+def _conditions(
+    policy: Policy, rule: MergeWindow | MergeDuringStay
+) -> tuple[ParameterRead, ParameterRead, ParameterRead]:
+    """The reads of a merge rule's conditions (institution, relatedness, categories): the
+    rule's own values, the same in every settlement under the policy."""
+
+    def make() -> tuple[ParameterRead, ParameterRead, ParameterRead]:
+        categories = (
+            rule.categories if rule.categories == "all" else [c.value for c in rule.categories]
+        )
+        return (
+            read("same_institution", rule.same_institution, rule),
+            read("requires_related", rule.requires_related, rule),
+            read("categories", categories, rule),
+        )
+
+    return once_per_policy(policy, rule, "merge.conditions", make)
 
 
 def _during_none_trace(policy: Policy, rule: NoMerge) -> TraceStep:
@@ -124,18 +144,13 @@ def _during_none_trace(policy: Policy, rule: NoMerge) -> TraceStep:
 
 
 def _during_stay_trace(policy: Policy, rule: MergeDuringStay) -> TraceStep:
-    categories = rule.categories if rule.categories == "all" else [c.value for c in rule.categories]
     return step(
         policy,
         STEP,
         f"during_stay: {rule.kind}",
         "outpatient-booked charges dated inside the stay are judged as costs of the stay",
         rule,
-        (
-            read("same_institution", rule.same_institution, rule),
-            read("requires_related", rule.requires_related, rule),
-            read("categories", categories, rule),
-        ),
+        _conditions(policy, rule),
     )
 
 
@@ -211,26 +226,27 @@ def _trace(
 def _none_trace(
     policy: Policy, side: Side, rule: NoMerge, bound: Bound, dropped: Rule | None
 ) -> TraceStep:
-    return step(policy, STEP, f"{side}: none", f"no {side.replace('_', '-')} costs merge", rule)
+    return once_per_policy(
+        policy,
+        rule,
+        f"merge.none.{side}",
+        lambda: step(
+            policy, STEP, f"{side}: none", f"no {side.replace('_', '-')} costs merge", rule
+        ),
+    )
 
 
 def _window_trace(
     policy: Policy, side: Side, rule: MergeWindow, bound: Bound, dropped: Rule | None
 ) -> TraceStep:
-    categories = rule.categories if rule.categories == "all" else [c.value for c in rule.categories]
     window = rule.window
     describe: Callable[[Side, Bound, Any], tuple[ParameterRead, str]] = _WINDOW_TRACES[type(window)]
     parameter, edge = describe(side, bound, window)
-    parameters = [
-        read("same_institution", rule.same_institution, rule),
-        read("requires_related", rule.requires_related, rule),
-        read("categories", categories, rule),
-        parameter,
-    ]
+    parameters = (*_conditions(policy, rule), parameter)
     outcome = f"{side.replace('_', '-')} window {edge}"
     if dropped is not None:
         outcome += "; not applied: the episode converted to ordinary inpatient care"
-    return step(policy, STEP, f"{side}: {rule.kind}", outcome, rule, tuple(parameters))
+    return step(policy, STEP, f"{side}: {rule.kind}", outcome, rule, parameters)
 
 
 def _days_trace(side: Side, bound: Bound, window: DaysWindow) -> tuple[ParameterRead, str]:

@@ -39,7 +39,7 @@ from .payment import decide_payment
 from .sessions import place_between_sessions
 from .stay import place_stay_charge
 from .time_limit import check_time_limit, flag_sessions_after_policy_end
-from .trace import cite, flag, reject, step
+from .trace import cite, flag, once_per_policy, reject, step
 
 EpisodeInput = Episode | Mapping[str, Any] | str | bytes
 P = ParamSpec("P")
@@ -189,14 +189,20 @@ def settle_episode(episode: Episode, policy: Policy) -> Settlement:
     rules = policy.programme(episode.programme)
     if rules is None:
         return _not_covered(episode, policy, findings)
+    programme = episode.programme.value
     findings.trace.append(
-        step(
+        once_per_policy(
             policy,
-            "scope",
-            episode.programme.value,
-            f"programme {episode.programme.value} is covered by {policy.rules.policy.document}"
-            + _composition_text(policy),
             rules.scope,
+            f"scope.{programme}",
+            lambda: step(
+                policy,
+                "scope",
+                programme,
+                f"programme {programme} is covered by {policy.rules.policy.document}"
+                + _composition_text(policy),
+                rules.scope,
+            ),
         )
     )
     if _unconfirmed(episode, policy):

@@ -21,7 +21,7 @@ from ..policy.loader import Policy
 from ..policy.schema import NoTimeLimit, Rule, SessionsSameDay, StayHours, TimeLimitRule
 from .dispatch import require_complete
 from .findings import Findings
-from .trace import cite, flag, read, reject, step
+from .trace import cite, flag, once_per_policy, read, reject, step
 
 STEP = "time_limit"
 
@@ -102,8 +102,15 @@ def _stay_hours(
             outcome,
             rule,
             (
-                read("limit_hours", rule.limit_hours, rule),
-                read("extended_limit_hours", rule.extended_limit_hours, rule),
+                *once_per_policy(
+                    policy,
+                    rule,
+                    "time_limit.limits",
+                    lambda: (
+                        read("limit_hours", rule.limit_hours, rule),
+                        read("extended_limit_hours", rule.extended_limit_hours, rule),
+                    ),
+                ),
                 read("extension_reason", episode.extension_reason, None),
             ),
         )

@@ -10,7 +10,9 @@ constructor, so an unexpected value is refused as it always was.
 
 from __future__ import annotations
 
-from typing import get_args
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any, TypeVar, get_args
 
 from ..models.common import trusted
 from ..models.settlement import Citation, Flag, ParameterRead, RejectionReason, TraceStep
@@ -21,6 +23,8 @@ _READS: dict[tuple[str, str, str], ParameterRead] = {}
 """One :class:`ParameterRead` per distinct (name, value, provenance): the same parameter
 is read in every settlement under a policy, and a frozen record can be shared."""
 _READS_KEPT = 4096
+_RuleTexts = tuple[Citation | None, str | None, str | None]
+"""A rule's citation, its clause's quote, and the note of a reading (see :func:`step`)."""
 _SEVERITIES = frozenset(get_args(Flag.model_fields["severity"].annotation))
 
 
@@ -67,12 +71,8 @@ def step(
     parameters: tuple[ParameterRead, ...] = (),
 ) -> TraceStep:
     """One trace step citing ``rule``; the clause's original wording travels with it."""
-    clause = None if rule is None else policy.clause(rule.source)
-    outcome_text = outcome
-    if rule is not None and rule.provenance != "explicit" and rule.note:
-        outcome_text = f"{outcome} [{rule.provenance}: {rule.note}]"
-    citation = cite(policy, rule)
-    quote = None if clause is None else _quote(clause.quote, clause.reading)
+    citation, quote, note = _rule_texts(policy, rule)
+    outcome_text = outcome if note is None else f"{outcome}{note}"
     if (
         type(name) is str
         and type(rule_name) is str
@@ -102,12 +102,69 @@ def step(
     )
 
 
+def _rule_texts(policy: Policy, rule: Rule | None) -> _RuleTexts:
+    """What a trace step takes from its rule: the citation, the clause's quote (with its
+    reading), and the note appended to the outcome of a value that is a reading. Made once
+    per policy and (clause, provenance, note): a policy's steps repeat in every settlement."""
+    if rule is None:
+        return _NO_RULE
+    source = rule.source
+    provenance = rule.provenance
+    key = (source, provenance, rule.note)
+    texts: dict[tuple[str | None, str, str | None], _RuleTexts]
+    texts = policy.__dict__.get(_TEXTS_KEY) or policy.__dict__.setdefault(_TEXTS_KEY, {})
+    found = texts.get(key)
+    if found is None:
+        clause = policy.clause(source)
+        found = texts[key] = (
+            policy.citation(source),
+            None if clause is None else _quote(clause.quote, clause.reading),
+            f" [{provenance}: {rule.note}]" if provenance != "explicit" and rule.note else None,
+        )
+    return found
+
+
+_NO_RULE: tuple[None, None, None] = (None, None, None)
+_TEXTS_KEY = "_trace_rule_texts"
+"""Where a compiled policy keeps its per-rule trace texts (in the instance's ``__dict__``,
+as :attr:`Policy.ref` keeps its record): they live and die with the policy."""
+
+
+_T = TypeVar("_T")
+_MADE_KEY = "_trace_made_once"
+
+
+def once_per_policy(policy: Policy, rule: Any, key: str, make: Callable[[], _T]) -> _T:
+    """``make()`` for a trace record that depends on nothing but the compiled policy and
+    one of its rules (the same parameter reads, or the same step, in every settlement under
+    it): made on first use and kept with the policy, as :func:`_rule_texts` keeps its texts.
+
+    ``rule`` must belong to ``policy`` (a rule of its rule file): it is told apart by its
+    identity, and kept alongside the record so that the identity is never reused."""
+    made: dict[tuple[int, str], tuple[Any, Any]]
+    made = policy.__dict__.get(_MADE_KEY) or policy.__dict__.setdefault(_MADE_KEY, {})
+    found = made.get((id(rule), key))
+    if found is not None and found[0] is rule:
+        record: _T = found[1]
+        return record
+    value = make()
+    made[(id(rule), key)] = (rule, value)
+    return value
+
+
 def _quote(quote: str, reading: str | None) -> str:
     return quote if reading is None else f"{quote} [reading: {reading}]"
 
 
+def _plain(code: str) -> str:
+    """A code as validation stores it: the codes are :class:`~enum.StrEnum` members, which a
+    ``str`` field holds as their plain value."""
+    return code.value if isinstance(code, StrEnum) and type(code.value) is str else code
+
+
 def reject(policy: Policy, code: str, message: str, rule: Rule | None) -> RejectionReason:
     citation = cite(policy, rule)
+    code = _plain(code)
     if type(code) is str and type(message) is str:
         return trusted(RejectionReason, {"code": code, "message": message, "citation": citation})
     return RejectionReason(code=code, message=message, citation=citation)
@@ -122,6 +179,7 @@ def flag(
     charge_ids: tuple[str, ...] = (),
 ) -> Flag:
     citation = cite(policy, rule)
+    code = _plain(code)
     if (
         type(code) is str
         and type(severity) is str
