@@ -314,8 +314,8 @@ def text_with_line_4(new: str) -> str:
             4,
             "RID R131100001 is also on line 2, with other content",
         ),
-        (TEXT_SAMPLE.replace("ver_name", "begndate", 1), None, "column BEGNDATE is not a column"),
-        (TEXT_SAMPLE.replace("\tver\t", "\tver_x\t", 1), None, "column VER_X is not a column"),
+        (TEXT_SAMPLE.replace("ver_name", "begndate", 1), 1, "column BEGNDATE is not a column"),
+        (TEXT_SAMPLE.replace("\tver\t", "\tver_x\t", 1), 1, "column VER_X is not a column"),
         (TEXT_SAMPLE.replace("rid\t", "ver\t", 1), 1, "column VER is given twice"),
         (TEXT_SAMPLE.replace("\t1\t", "\t0\t"), None, "no row has VALI_FLAG 1"),
         ("", None, "the file is empty"),
@@ -339,9 +339,10 @@ def test_a_missing_required_column_is_refused(tmp_path: Path) -> None:
     for row in rows:
         del row["VALI_FLAG"]
     path = tmp_path / "1311.json"
-    path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
-    with pytest.raises(PolicyLoadError, match="column VALI_FLAG is missing"):
+    path.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+    with pytest.raises(PolicyLoadError, match="column VALI_FLAG is missing") as caught:
         read_1311(path)
+    assert caught.value.line == 2  # the first row, where the columns are named
 
 
 def json_row_2(change: str, to: str) -> str:

@@ -161,8 +161,10 @@ def read_platform_catalogue(
     suffix = file.suffix.lower()
     if suffix in JSON_SUFFIXES:
         header, records = _json_records(text, name)
+        header_line = records[0][0]
     elif suffix in TEXT_SUFFIXES:
         header, records = _text_records(text, name)
+        header_line = _first_line(text)
     else:
         raise PolicyLoadError(
             name,
@@ -170,7 +172,7 @@ def read_platform_catalogue(
             f"a platform catalogue is a .json array or tab-separated .txt/.tsv text; "
             f"cannot tell the form of a {suffix or 'suffix-less'!s} file",
         )
-    name_column = _check_columns(header, spec, column, name)
+    name_column = _check_columns(header, spec, column, name, header_line)
     entries, version, count = _entries(records, name, column, name_column)
     return PlatformCatalogue(
         header=CatalogueHeader(
@@ -339,27 +341,38 @@ def _json_value(value: Any, name: str, line: int, where: str) -> str:
     raise PolicyLoadError(name, line, f"{where}: {type(value).__name__} is not a column value")
 
 
-def _check_columns(header: tuple[str, ...], spec: PlatformList, column: str, name: str) -> str:
-    """Every column is one the list has; the required ones are there. The name column."""
+def _first_line(text: str) -> int:
+    """The line of the header: the first line that is not blank."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.strip():
+            return number
+    return 1
+
+
+def _check_columns(
+    header: tuple[str, ...], spec: PlatformList, column: str, name: str, line: int | None
+) -> str:
+    """Every column is one the list has; the required ones are there (``line``: where the
+    columns are named, the header line or the first JSON row). The name column."""
     known = _COMMON | spec.extra | set(spec.codes) | {n for ns in spec.codes.values() for n in ns}
     unknown = [c for c in header if c not in known]
     if unknown:
         raise PolicyLoadError(
             name,
-            None,
+            line,
             f"column {unknown[0]} is not a column of platform list {spec.number} "
             f"(its columns: {', '.join(sorted(known))})",
         )
     for required in ("VALI_FLAG", "VER", column):
         if required not in header:
             raise PolicyLoadError(
-                name, None, f"column {required} is missing (list {spec.number} needs it)"
+                name, line, f"column {required} is missing (list {spec.number} needs it)"
             )
     for candidate in spec.codes[column]:
         if candidate in header:
             return candidate
     raise PolicyLoadError(
-        name, None, f"column {' or '.join(spec.codes[column])} (naming {column}) is missing"
+        name, line, f"column {' or '.join(spec.codes[column])} (naming {column}) is missing"
     )
 
 
