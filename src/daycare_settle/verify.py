@@ -48,6 +48,9 @@ class Verification:
     library_version: str
     stored_policy_sha256: str | None
     policy_sha256: str
+    catalogues_changed: tuple[str, ...] = ()
+    """Catalogues (by key) whose version or format differs from the stored
+    ``policy.catalogues``: ``key: version stored X, now Y``."""
 
     @property
     def rules_changed(self) -> bool:
@@ -70,6 +73,7 @@ class Verification:
             lines.extend(f"  changed {name}" for name in self.files_changed)
             lines.extend(f"  added {name}" for name in self.files_added)
             lines.extend(f"  removed {name}" for name in self.files_removed)
+            lines.extend(f"  catalogue {change}" for change in self.catalogues_changed)
             lines.append(
                 f"  policy.sha256 stored {self.stored_policy_sha256}, now {self.policy_sha256}"
             )
@@ -124,7 +128,30 @@ def verify(
         library_version=__version__,
         stored_policy_sha256=stored_sha if isinstance(stored_sha, str) else None,
         policy_sha256=compiled.sha256,
+        catalogues_changed=_catalogue_changes(stored_policy.get("catalogues"), compiled),
     )
+
+
+def _catalogue_changes(value: object, compiled: Policy) -> tuple[str, ...]:
+    """Each catalogue the stored result and the policy both name whose version or format
+    differs (a result stored before results named catalogue versions names none)."""
+    if not isinstance(value, list):
+        return ()
+    stored: dict[str, tuple[object, object]] = {
+        item["key"]: (item.get("version"), item.get("format"))
+        for item in value
+        if isinstance(item, Mapping) and isinstance(item.get("key"), str)
+    }
+    changes: list[str] = []
+    for now in compiled.ref.catalogues:
+        if now.key not in stored:
+            continue
+        version, form = stored[now.key]
+        if (version, form) != (now.version, now.format):
+            changes.append(
+                f"{now.key}: version stored {version} ({form}), now {now.version} ({now.format})"
+            )
+    return tuple(changes)
 
 
 def _stored(result_json: str | bytes | Mapping[str, Any]) -> Mapping[str, Any]:

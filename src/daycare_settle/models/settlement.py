@@ -133,6 +133,20 @@ class PolicyFile(FrozenModel):
     sha256: str
 
 
+class CatalogueVersion(FrozenModel):
+    """One catalogue or disease table a policy read: its key in the rule file, its own id,
+    its version (for a platform download, the highest ``VER`` among its valid rows), how
+    the file is written, and the file (relative to the rule file's folder, as in
+    :attr:`PolicyRef.files`)."""
+
+    key: str
+    id: str
+    version: str
+    format: str
+    """``yaml``, or the platform download it was read as (``platform-1311`` …)."""
+    file: str
+
+
 class PolicyRef(FrozenModel):
     """Which rules decided: id, document, version, and every file read with its SHA-256.
 
@@ -147,6 +161,8 @@ class PolicyRef(FrozenModel):
     version: str
     sha256: str
     files: tuple[PolicyFile, ...] = ()
+    catalogues: tuple[CatalogueVersion, ...] = ()
+    """Every catalogue and disease table read, with its version, sorted by key."""
     frames: tuple[PolicyRef, ...] = ()
 
 

@@ -26,13 +26,16 @@ from ..errors import InvalidArgument, PolicyLoadError
 from ..files import CATALOGUE_LIMIT, RULE_FILE_LIMIT, UnreadableFile
 from ..models.common import CodeSystem, Programme
 from ..models.episode import Code
-from ..models.settlement import Citation, PolicyFile, PolicyRef
+from ..models.settlement import CatalogueVersion, Citation, PolicyFile, PolicyRef
 from .compose import compose
 from .disease_table import DiseaseTable, check_floor, row_lines
+from .platform_catalogues import code_columns, read_platform_catalogue
 from .schema import (
     CatalogueEntry,
     CatalogueFile,
+    CatalogueFormat,
     CatalogueHeader,
+    CatalogueRef,
     Clause,
     DiseaseMapped,
     DiseaseTableFile,
@@ -64,6 +67,8 @@ class Catalogue:
     file: str
     sha256: str
     entries: tuple[CatalogueEntry, ...]
+    format: CatalogueFormat = "yaml"
+    """How the file is written (``yaml``, or a platform download such as ``platform-1311``)."""
 
     def match(self, code: Code) -> CatalogueEntry | None:
         """The entry ``code`` falls under, or ``None`` (a code of another system never matches)."""
@@ -168,6 +173,8 @@ class Policy:
     """The ``stat`` stamp of every file read, checked on each cached lookup."""
     catalogues: Mapping[str, Catalogue] = field(default_factory=dict)
     disease_tables: Mapping[str, DiseaseTable] = field(default_factory=dict)
+    catalogue_versions: tuple[CatalogueVersion, ...] = ()
+    """Every catalogue and disease table read, with its version, format and file (by key)."""
     frames: tuple[PolicyRef, ...] = ()
     """The frames this rule file composes with (``extends:``), with their hashes."""
     overrides: tuple[tuple[str, str], ...] = ()
@@ -194,6 +201,7 @@ class Policy:
                 version=header.version,
                 sha256=self.sha256,
                 files=self.files,
+                catalogues=self.catalogue_versions,
                 frames=self.frames,
             )
             object.__setattr__(self, "_ref", ref)  # frozen: a cache, not state
@@ -282,16 +290,26 @@ def _compile(path: str) -> Policy:
     _check_fee_schedules(document, rules)
     catalogues: dict[str, Catalogue] = {}
     tables: dict[str, DiseaseTable] = {}
+    versions: list[CatalogueVersion] = []
     sources = [rule_source] if frame is None else [rule_source, frame.source, *frame.extra_sources]
     for key, ref in rules.catalogues.items():
         loc = ("catalogues", key, "file")
         file = Path(document.file_of(loc)).parent / ref.file
-        loaded, source = _load_catalogue(key, file, document, loc)
+        loaded, source = _load_catalogue(key, file, document, ref)
         sources.append(source)
         if isinstance(loaded, DiseaseTable):
             tables[key] = loaded
         else:
             catalogues[key] = loaded
+        versions.append(
+            CatalogueVersion(
+                key=key,
+                id=loaded.header.id,
+                version=loaded.header.version,
+                format=ref.format,
+                file=relative(source.path, folder),
+            )
+        )
     _check_kinds(document, rules, catalogues, tables)
     files: dict[str, PolicyFile] = {}
     for source in sources:
@@ -306,6 +324,7 @@ def _compile(path: str) -> Policy:
         stamps=tuple(dict.fromkeys(s.stamp for s in sources)),
         catalogues=catalogues,
         disease_tables=tables,
+        catalogue_versions=tuple(sorted(versions, key=lambda v: v.key)),
         frames=() if frame is None else (frame.ref,),
         overrides=() if frame is None else frame.overrides,
     )
@@ -441,16 +460,20 @@ def _check_fee_schedules(document: YamlDocument, rules: RuleFile) -> None:
 
 
 def _load_catalogue(
-    key: str, path: Path, owner: YamlDocument, loc: tuple[str | int, ...]
+    key: str, path: Path, owner: YamlDocument, ref: CatalogueRef
 ) -> tuple[Catalogue | DiseaseTable, Source]:
     """A code catalogue (``catalogue:`` + ``entries:``) or a disease table
-    (``disease_table:`` + ``diseases:``), by its top-level key, and the file as read."""
+    (``disease_table:`` + ``diseases:``), by its top-level key, or a platform catalogue
+    download (by ``format``), and the file as read."""
+    loc: tuple[str | int, ...] = ("catalogues", key, "file")
     if not os.path.lexists(path):
         raise owner.error(loc, f"catalogue file {str(path)!r} does not exist")
     try:
         source = read_source(path, limit=CATALOGUE_LIMIT)
     except UnreadableFile as exc:
         raise owner.error(loc, f"cannot read the catalogue file {str(path)!r}: {exc}") from None
+    if ref.format != "yaml":
+        return _load_platform(key, path, owner, ref, ref.format, source), source
     document = read_yaml(_decode(source.raw, str(path)), str(path))
     digest = source.sha256
     if isinstance(document.data, dict) and "disease_table" in document.data:
@@ -466,3 +489,31 @@ def _load_catalogue(
         key=key, header=parsed.catalogue, file=str(path), sha256=digest, entries=parsed.entries
     )
     return catalogue, source
+
+
+def _load_platform(
+    key: str,
+    path: Path,
+    owner: YamlDocument,
+    ref: CatalogueRef,
+    format: CatalogueFormat,
+    source: Source,
+) -> Catalogue:
+    """A platform catalogue download (see :mod:`.platform_catalogues`) as a code catalogue."""
+    assert ref.column is not None  # CatalogueRef requires both for a platform format
+    assert ref.system is not None
+    columns = code_columns(format)
+    if ref.column.upper() not in columns:
+        raise owner.error(
+            ("catalogues", key, "column"),
+            f"{ref.column!r} is not a code column of {format} (one of: {', '.join(columns)})",
+        )
+    read = read_platform_catalogue(key, path, source.raw, format, ref.column, ref.system)
+    return Catalogue(
+        key=key,
+        header=read.header,
+        file=str(path),
+        sha256=source.sha256,
+        entries=read.entries,
+        format=format,
+    )

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .loader import Policy
-from .schema import Rule
+from .schema import CatalogueRef, Rule
 
 _RULE_KEYS = frozenset({"source", "provenance", "note", "alternative", "readings", "kind"})
 
@@ -98,11 +98,15 @@ def _clause(policy: Policy, key: str) -> str:
 
 
 def _values(rule: Rule) -> str:
-    """The rule's own scalar and list values (nested rules are listed on their own)."""
+    """The rule's own scalar and list values (nested rules are listed on their own); of a
+    catalogue declaration, only those the rule file gives (a ``yaml`` catalogue has no
+    platform ``format``, ``column`` or ``system`` to show)."""
     fields = [
         f
         for f in type(rule).model_fields
-        if f not in _RULE_KEYS and not isinstance(getattr(rule, f), Rule)
+        if f not in _RULE_KEYS
+        and not isinstance(getattr(rule, f), Rule)
+        and not (isinstance(rule, CatalogueRef) and f not in rule.model_fields_set)
     ]
     return "; ".join(f"{f}: {_text(getattr(rule, f))}" for f in fields)
 

@@ -159,10 +159,43 @@ class Clause(FrozenModel):
     """A corrected reading where the published wording is damaged (the quote stays verbatim)."""
 
 
+CodeSystemName = Literal["ICD-10", "TCD", "ICD-9-CM-3"]
+"""The code systems a catalogue may hold."""
+CatalogueFormat = Literal[
+    "yaml", "platform-1310", "platform-1311", "platform-1314", "platform-1315"
+]
+"""How a catalogue file is written: ``yaml`` (this library's catalogue or disease-table
+form) or a catalogue download of the medical-insurance platform (医保信息平台目录下载), by
+its interface number (see docs/platform-catalogues.md)."""
+
+
 class CatalogueRef(Rule):
-    """A catalogue data file, relative to the rule file."""
+    """A catalogue data file, relative to the rule file.
+
+    ``format`` (default ``yaml``) says how the file is written. A platform download
+    (``platform-13xx``) also says which of its columns is matched (``column``, e.g.
+    ``QUA_OPRN_OPRT_CODE`` of list 1311) and in which code system that column's codes are
+    (``system``); both are required there and refused for ``yaml``."""
 
     file: str = Field(min_length=1)
+    format: CatalogueFormat = "yaml"
+    column: str | None = Field(default=None, min_length=1)
+    system: CodeSystemName | None = None
+
+    @model_validator(mode="after")
+    def _platform_fields(self) -> CatalogueRef:
+        if self.format == "yaml":
+            if self.column is not None or self.system is not None:
+                raise ValueError(
+                    "'column' and 'system' describe a platform catalogue: a yaml catalogue "
+                    "states its system in its own header"
+                )
+        elif self.column is None or self.system is None:
+            raise ValueError(
+                f"a {self.format} catalogue needs 'column' (the column whose codes are "
+                "matched) and 'system' (the code system of that column)"
+            )
+        return self
 
 
 class CatalogueHeader(FrozenModel):
@@ -172,7 +205,7 @@ class CatalogueHeader(FrozenModel):
     status: Literal["official", "starter", "illustrative"]
     """``starter``: a small set a deployment replaces; ``illustrative``: examples only."""
     origin: str = Field(min_length=1)
-    system: Literal["ICD-10", "TCD", "ICD-9-CM-3"]
+    system: CodeSystemName
 
 
 class CatalogueEntry(FrozenModel):
