@@ -584,6 +584,13 @@ class Auditor:
         self._checks: dict[tuple[str, int], _Check] = {}
         self._order = 0
         self._policy_id = newest.id
+        self._last: tuple[dt.date, Policy] | None = None
+
+    def _in_force(self, day: dt.date) -> Policy:
+        # the version in force, remembered for the last day seen (input is in day order)
+        if self._last is None or self._last[0] != day:
+            self._last = (day, resolve_policy(self.policy, on=day))
+        return self._last[1]
 
     def size(self) -> int:
         """How many episodes and charges the windows hold (what bounds the memory)."""
@@ -638,7 +645,7 @@ class Auditor:
                     f"more than {self.tolerance} before an earlier line's admission "
                     f"{self.newest.isoformat()}: sort the input by admitted_at"
                 )
-            compiled = resolve_policy(self.policy, on=local_date(episode.admitted_at))
+            compiled = self._in_force(local_date(episode.admitted_at))
             settlement = settle(episode, compiled)
         except DaycareSettleError as exc:
             return self._error(line, exc.code, exc.message)
