@@ -53,7 +53,7 @@ from .errors import DaycareSettleError, PolicyLoadError
 from .files import UnreadableFile, read_bounded
 from .models.common import local_date
 from .models.episode import Episode
-from .models.settlement import Citation, Disposition, Settlement, TimeLimitStatus
+from .models.settlement import Citation, Disposition, Flag, Settlement, TimeLimitStatus
 from .policy import Policy, resolve_policy
 from .policy.registry import rules_root
 from .policy.schema import (
@@ -128,7 +128,9 @@ def load_profile(profile: str | os.PathLike[str] | Profile) -> Profile:
     if isinstance(profile, Profile):
         return profile
     if not isinstance(profile, str | os.PathLike):
-        raise UnknownProfile(f"profile= must be a profile name or path, not {type(profile).__name__}")
+        raise UnknownProfile(
+            f"profile= must be a profile name or path, not {type(profile).__name__}"
+        )
     name = os.fspath(profile)
     if isinstance(profile, os.PathLike) or name.endswith((".yaml", ".yml")):
         path = Path(name)
@@ -452,8 +454,9 @@ class _SameCharges:
                 pairs.setdefault((earlier.episode_id, earlier.line), []).append(
                     (earlier.charge_id, charge.id, charge.amount)
                 )
-            claim = _Claimed(episode.episode_id, seen.line, charge.id, charge.item_code,
-                             episode.admitted_at)  # fmt: skip
+            claim = _Claimed(
+                episode.episode_id, seen.line, charge.id, charge.item_code, episode.admitted_at
+            )
             mine.append((key, claim))
         for key, claim in mine:
             seq = self.window.keep(episode.admitted_at + self.span, (patient, key))
@@ -532,10 +535,12 @@ class _Rates:
             )
             if settled < self.rule.min_episodes:
                 continue
-            for code, rate, limit, what in (
-                (FlagCode.CONVERSION_RATE_HIGH, conversion, self.rule.max_conversion_rate, "conversion"),
-                (FlagCode.EXTENSION_RATE_HIGH, extension, self.rule.max_extension_rate, "extension"),
-            ):  # fmt: skip
+            judged = (
+                (FlagCode.CONVERSION_RATE_HIGH, conversion, self.rule.max_conversion_rate),
+                (FlagCode.EXTENSION_RATE_HIGH, extension, self.rule.max_extension_rate),
+            )
+            for code, rate, limit in judged:
+                what = "conversion" if code == FlagCode.CONVERSION_RATE_HIGH else "extension"
                 if limit is not None and rate > limit:
                     found.append(
                         Finding(
@@ -573,7 +578,7 @@ class Auditor:
         if not isinstance(tolerance, dt.timedelta) or tolerance < dt.timedelta(0):
             raise DaycareSettleError("tolerance must be a timedelta of zero or more")
         self.policy = policy
-        newest = resolve_policy(policy)  # an unknown policy or a broken file raises here
+        resolve_policy(policy)  # an unknown policy or a broken file raises here
         self.profile = None if profile is None else load_profile(profile)
         self.tolerance = tolerance
         self.summary = AuditSummary(
@@ -583,7 +588,6 @@ class Auditor:
         self.newest: dt.datetime | None = None
         self._checks: dict[tuple[str, int], _Check] = {}
         self._order = 0
-        self._policy_id = newest.id
         self._last: tuple[dt.date, Policy] | None = None
 
     def _in_force(self, day: dt.date) -> Policy:
@@ -655,42 +659,12 @@ class Auditor:
             for check in self._checks.values():
                 if not isinstance(check, _Rates):
                     check.expire(self.newest)
-        found: list[Finding] = []
         seen = _Seen(episode, line)
-        for flag in settlement.flags:
-            if flag.code in FLAG_CODES:
-                found.append(
-                    Finding(
-                        kind=_KIND_OF_FLAG[FlagCode(flag.code)],
-                        code=flag.code,
-                        severity=flag.severity,
-                        message=flag.message,
-                        citation=flag.citation,
-                        episode_ids=(episode.episode_id,),
-                        lines=(line,),
-                        charge_ids=flag.charge_ids,
-                    )
-                )
+        found = self._episode_findings(seen, settlement)
         if settlement.status == "rejected":
             self.summary.rejected += 1
             return self._emit(found)
         self.summary.settled += 1
-        if self.profile is not None and self.profile.rules.audit:
-            placements = placements_of(settlement.lines)
-            for flag in audit_flags(episode, self.profile.rules.audit, placements, self.profile.cite):
-                found.append(
-                    Finding(
-                        kind=_KIND_OF_FLAG[FlagCode(flag.code)],
-                        code=flag.code,
-                        severity=flag.severity,
-                        message=flag.message,
-                        citation=flag.citation,
-                        episode_ids=(episode.episode_id,),
-                        lines=(line,),
-                        charge_ids=flag.charge_ids,
-                        profile=self.profile.id,
-                    )
-                )
         for check in self._rules(compiled):
             if isinstance(check, _Readmissions):
                 found.extend(check.check(seen))
@@ -699,6 +673,34 @@ class Auditor:
             else:
                 check.count(seen, settlement)
         return self._emit(found)
+
+    def _episode_findings(self, seen: _Seen, settlement: Settlement) -> list[Finding]:
+        """The engine's audit flags, then (for a settled episode) the profile's."""
+        episode = seen.episode
+        flags: list[tuple[Flag, str | None]] = [
+            (f, None) for f in settlement.flags if f.code in FLAG_CODES
+        ]
+        profile = self.profile
+        if profile is not None and profile.rules.audit and settlement.status == "settled":
+            placements = placements_of(settlement.lines)
+            rules = profile.rules.audit
+            flags += [
+                (f, profile.id) for f in audit_flags(episode, rules, placements, profile.cite)
+            ]
+        return [
+            Finding(
+                kind=_KIND_OF_FLAG[FlagCode(flag.code)],
+                code=flag.code,
+                severity=flag.severity,
+                message=flag.message,
+                citation=flag.citation,
+                episode_ids=(episode.episode_id,),
+                lines=(seen.line,),
+                charge_ids=flag.charge_ids,
+                profile=source,
+            )
+            for flag, source in flags
+        ]
 
     def finish(self) -> list[Record]:
         """The institutions' rates (and any judged too high), then the summary."""
@@ -828,9 +830,7 @@ def add_command(commands: Any) -> None:
     audit.add_argument("--policy", required=True, help="bundled policy id or a rule-file path")
     audit.add_argument("--out", default="-", help="findings, JSON lines ('-': stdout, default)")
     audit.add_argument("--html", metavar="SUMMARY.html", help="also write an HTML summary")
-    audit.add_argument(
-        "--profile", help="an optional audit profile (shipped: background-strategy)"
-    )
+    audit.add_argument("--profile", help="an optional audit profile (shipped: background-strategy)")
     audit.add_argument(
         "--tolerance-hours",
         type=int,
@@ -899,4 +899,3 @@ def _open(name: str) -> IO[str]:
         return open(name, "w", encoding="utf-8", newline="\n")  # closed by command()
     except OSError as exc:
         raise DaycareSettleError(f"cannot write {name}: {exc.strerror}") from None
-

@@ -31,7 +31,8 @@ def test_pzh_12_readmission_same_category_within_15_days_fires() -> None:
     assert found.episode_ids == ("A", "B")
     assert found.lines == (1, 2)
     assert found.values["gap_days"] == "9.17"  # day 10, 0 h after day 0, 20 h
-    assert found.citation is not None and found.citation.clause == "第十二条"
+    assert found.citation is not None
+    assert found.citation.clause == "第十二条"
     assert found.profile is None
 
 
@@ -80,7 +81,8 @@ def test_pzh_11_same_charge_in_two_episodes_fires() -> None:
     assert found.episode_ids == ("A", "B")
     assert found.charge_ids == ("X1", "X2")
     assert found.values == {"charges": "1", "amount": "180.00"}
-    assert found.citation is not None and found.citation.clause == "第十一条"
+    assert found.citation is not None
+    assert found.citation.clause == "第十一条"
 
 
 def test_pzh_11_same_charge_item_codes_must_agree_when_both_are_given() -> None:
@@ -111,8 +113,11 @@ def converted(eid: str, day: float, hospital: str = "H-PZH-001") -> dict[str, ob
         hospital=hospital,
         hours=30,
         conversion={"at": at(10, base=base), "ward": "general_surgery"},
-        charges=[charge(f"{eid}-c1", at(2, base=base)), charge(f"{eid}-c2", at(12, base=base), setting="inpatient")],
-    )  # fmt: skip
+        charges=[
+            charge(f"{eid}-c1", at(2, base=base)),
+            charge(f"{eid}-c2", at(12, base=base), setting="inpatient"),
+        ],
+    )
 
 
 def test_pzh_12_institution_rates_counted_and_not_judged() -> None:

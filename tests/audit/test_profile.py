@@ -32,7 +32,8 @@ def test_profile_loads_strictly_and_labels_every_rule() -> None:
     profile = load_profile(PROFILE)
     assert profile.id == PROFILE
     rules = (*profile.rules.audit, *profile.rules.audit_across)
-    assert rules and all(r.provenance == "background-strategy" for r in rules)
+    assert rules
+    assert all(r.provenance == "background-strategy" for r in rules)
     assert all(profile.rules.strategies[r.source].quote for r in rules)
 
 
@@ -45,7 +46,10 @@ def test_profile_rule_without_the_profile_provenance_is_refused(tmp_path: Path) 
     shipped = load_profile(PROFILE).file
     text = Path(shipped).read_text(encoding="utf-8")
     bad = tmp_path / "bad.yaml"
-    bad.write_text(text.replace("    provenance: background-strategy\n", "    provenance: local-parameter\n", 1), encoding="utf-8")  # fmt: skip
+    changed = text.replace(
+        "    provenance: background-strategy\n", "    provenance: local-parameter\n", 1
+    )
+    bad.write_text(changed, encoding="utf-8")
     with pytest.raises(PolicyLoadError, match="provenance 'background-strategy'"):
         load_profile(bad)
 
@@ -57,7 +61,8 @@ def test_consumables_over_40_percent_fires_only_with_the_profile() -> None:
     (found,) = findings(records, FlagCode.CONSUMABLES_SHARE_HIGH)
     assert found.profile == PROFILE
     assert found.to_dict()["source"] == "profile"
-    assert found.citation is not None and "background essay" in found.citation.document
+    assert found.citation is not None
+    assert "background essay" in found.citation.document
     assert found.charge_ids == ("A-m",)
     assert summary(records).findings_from_profile == 1
 
@@ -95,7 +100,9 @@ def test_profile_never_changes_a_settlement() -> None:
     before = settle(episode, "panzhihua").to_json()
     list(audit_many(lines(episode), "panzhihua", PROFILE))
     assert settle(episode, "panzhihua").to_json() == before
-    assert not any(f.code == FlagCode.CONSUMABLES_SHARE_HIGH for f in settle(episode, "panzhihua").flags)
+    assert not any(
+        f.code == FlagCode.CONSUMABLES_SHARE_HIGH for f in settle(episode, "panzhihua").flags
+    )
 
 
 def test_profile_lives_next_to_the_rules_and_is_not_a_policy() -> None:

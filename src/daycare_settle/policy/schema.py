@@ -836,7 +836,7 @@ class InstitutionRates(Rule):
         for name in ("max_conversion_rate", "max_extension_rate"):
             value = getattr(self, name)
             if value is not None and not Decimal(0) <= value < Decimal(1):
-                raise ValueError(f"{name} must be at least 0 and below 1 (a share, e.g. \"0.1\")")
+                raise ValueError(f'{name} must be at least 0 and below 1 (a share, e.g. "0.1")')
         return self
 
 
