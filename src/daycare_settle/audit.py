@@ -55,7 +55,6 @@ from .models.common import local_date
 from .models.episode import Episode
 from .models.settlement import Citation, Disposition, Flag, Settlement, TimeLimitStatus
 from .policy import Policy, resolve_policy
-from .policy.registry import rules_root
 from .policy.schema import (
     CrossAuditRule,
     InstitutionRates,
@@ -115,8 +114,10 @@ class Profile:
 
 
 def profiles_root() -> Path:
-    """The shipped profiles folder (``rules/profiles``)."""
-    return rules_root() / "profiles"
+    """The shipped profiles folder (``daycare_settle/profiles``, beside this module). Not
+    under ``rules/``: a profile is no policy, and the registry and the rule-file checks read
+    every YAML file there as one."""
+    return Path(__file__).resolve().parent / "profiles"
 
 
 def available_profiles() -> tuple[str, ...]:

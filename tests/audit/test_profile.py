@@ -3,12 +3,19 @@ with the profile, never a change to a settlement."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from daycare_settle import settle
-from daycare_settle.audit import UnknownProfile, audit_many, load_profile
+from daycare_settle.audit import (
+    UnknownProfile,
+    audit_many,
+    available_profiles,
+    load_profile,
+    profiles_root,
+)
 from daycare_settle.codes import FlagCode
 from daycare_settle.errors import PolicyLoadError, UnknownPolicy
 from tests.audit.helpers import findings, lines, stay, summary
@@ -105,9 +112,20 @@ def test_profile_never_changes_a_settlement() -> None:
     )
 
 
-def test_profile_lives_next_to_the_rules_and_is_not_a_policy() -> None:
-    from daycare_settle.policy.registry import rules_root  # noqa: PLC0415
-
-    assert (rules_root() / "profiles" / f"{PROFILE}.yaml").is_file()
+def test_profile_is_shipped_with_the_package_and_is_not_a_policy() -> None:
+    assert (profiles_root() / f"{PROFILE}.yaml").is_file()
+    assert available_profiles() == (PROFILE,)
     with pytest.raises(UnknownPolicy):
         settle(stay("A", 0), PROFILE)
+
+
+SEEDS = Path(__file__).resolve().parents[2] / ".." / "shared" / "seeds"
+
+
+def test_strategies_quote_the_background_article_verbatim() -> None:
+    seed = SEEDS / "day-surgery-fund-efficiency-strategy.txt"
+    if not seed.is_file():
+        pytest.skip(f"the original texts are not here: {SEEDS.resolve()}")
+    text = re.sub(r"\s+", "", seed.read_text(encoding="utf-8"))
+    for key, strategy in load_profile(PROFILE).rules.strategies.items():
+        assert re.sub(r"\s+", "", strategy.quote) in text, key
