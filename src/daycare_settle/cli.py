@@ -51,7 +51,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple, NoReturn
 
-from . import batch, report, schemas
+from . import audit, batch, report, schemas
 from .engine import settle
 from .errors import DaycareSettleError, FieldProblem, InvalidEpisode
 from .files import EPISODE_FILE_LIMIT, UnreadableFile, read_bounded
@@ -143,6 +143,8 @@ def _run(argv: Sequence[str] | None) -> int:
         return _verify(args.result, args.episode, args.policy)
     if args.command == "batch":
         return batch.command(args)
+    if args.command == "audit":
+        return audit.command(args)
     if args.command == "policy" and args.policy_command in ("show", "diff"):
         _write(show_command(args))
         return EXIT_OK
@@ -216,6 +218,7 @@ def _parser() -> argparse.ArgumentParser:
     batch_.add_argument("--fail-fast", action="store_true", help="stop at the first error line")
     batch_.add_argument("--summary", dest="summary_file", help="also write the summary as JSON")
     batch_.add_argument("--scheduler", help="a Dask scheduler address (tcp://HOST:PORT)")
+    audit.add_command(commands)
     policy = commands.add_parser("policy", help="inspect a policy's rule file")
     policy_commands = policy.add_subparsers(dest="policy_command", required=True)
     register = policy_commands.add_parser("readings", help="print the register of readings")

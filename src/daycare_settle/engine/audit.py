@@ -10,21 +10,34 @@ from decimal import Decimal
 from typing import Any
 
 from ..codes import FlagCode, LineReason
+from ..models.common import trusted
 from ..models.episode import Charge, Episode
-from ..models.settlement import Disposition
+from ..models.settlement import Citation, Disposition, Flag, Line
 from ..policy.loader import Policy
 from ..policy.schema import (
     AuditRule,
     ConsumablesShare,
     DuplicateCharges,
     RelatedOutsideWindows,
+    Rule,
 )
 from .dispatch import require_complete
 from .findings import Findings
 from .lines import Placement
-from .trace import flag
+from .trace import cite as cite_rule
 
-Check = Callable[[Any, Policy, Episode, Sequence[Placement], Findings], None]
+Cite = Callable[[Rule], Citation | None]
+"""The citation of a rule: its policy clause, or an audit profile's strategy."""
+Check = Callable[[Any, Cite, Episode, Sequence[Placement], list[Flag]], None]
+
+FLAG_CODES: frozenset[str] = frozenset(
+    {
+        FlagCode.DUPLICATE_CHARGES,
+        FlagCode.RELATED_COST_OUTSIDE_WINDOWS,
+        FlagCode.CONSUMABLES_SHARE_HIGH,
+    }
+)
+"""The flag codes the audit kinds raise (what ``daycare-settle audit`` reports per episode)."""
 
 
 def run_audit(
@@ -35,28 +48,69 @@ def run_audit(
     findings: Findings,
 ) -> None:
     """Append the flags of each audit rule, in the rule file's order."""
+    findings.flags.extend(audit_flags(episode, rules, placements, lambda r: cite_rule(policy, r)))
+
+
+def audit_flags(
+    episode: Episode,
+    rules: Sequence[AuditRule],
+    placements: Sequence[Placement],
+    cite: Cite,
+) -> list[Flag]:
+    """The flags of each audit rule, in order, each cited by ``cite``."""
+    flags: list[Flag] = []
     for rule in rules:
-        _CHECKS[type(rule)](rule, policy, episode, placements, findings)
+        _CHECKS[type(rule)](rule, cite, episode, placements, flags)
+    return flags
+
+
+def placements_of(lines: Sequence[Line]) -> list[Placement]:
+    """The placements behind a settlement's lines (to audit a settled result again)."""
+    return [
+        Placement(line.disposition, line.allowed_amount, line.reason, line.citation)
+        for line in lines
+    ]
+
+
+def _flag(
+    cite: Cite,
+    code: str,
+    severity: str,
+    message: str,
+    rule: Rule,
+    charge_ids: tuple[str, ...],
+) -> Flag:
+    return trusted(
+        Flag,
+        {
+            "code": code,
+            "severity": severity,
+            "message": message,
+            "citation": cite(rule),
+            "charge_ids": charge_ids,
+        },
+    )
 
 
 def _duplicates(
     rule: DuplicateCharges,
-    policy: Policy,
+    cite: Cite,
     episode: Episode,
     placements: Sequence[Placement],
-    findings: Findings,
+    flags: list[Flag],
 ) -> None:
-    groups: dict[tuple[str, dt.datetime, Decimal, str | None], list[Charge]] = {}
+    # Charges with an item code repeat only with the same code; without one, as before.
+    groups: dict[tuple[str, dt.datetime, Decimal, str | None, str | None], list[Charge]] = {}
     for charge in episode.charges:
-        key = (charge.category, charge.at, charge.amount, charge.institution_id)
+        key = (charge.category, charge.at, charge.amount, charge.institution_id, charge.item_code)
         groups.setdefault(key, []).append(charge)
-    for (category, at, amount, institution), charges in groups.items():
+    for (category, at, amount, institution, _code), charges in groups.items():
         if len(charges) < 2:
             continue
         where = f" at institution {institution}" if institution is not None else ""
-        findings.flags.append(
-            flag(
-                policy,
+        flags.append(
+            _flag(
+                cite,
                 FlagCode.DUPLICATE_CHARGES,
                 "warning",
                 f"{len(charges)} {category} charges of {amount} each at {at.isoformat()}{where} "
@@ -69,10 +123,10 @@ def _duplicates(
 
 def _related_outside_windows(
     rule: RelatedOutsideWindows,
-    policy: Policy,
+    cite: Cite,
     episode: Episode,
     placements: Sequence[Placement],
-    findings: Findings,
+    flags: list[Flag],
 ) -> None:
     ids = tuple(
         charge.id
@@ -80,9 +134,9 @@ def _related_outside_windows(
         if charge.related and placement.reason == LineReason.NOT_MERGED_OUTSIDE_WINDOW
     )
     if ids:
-        findings.flags.append(
-            flag(
-                policy,
+        flags.append(
+            _flag(
+                cite,
                 FlagCode.RELATED_COST_OUTSIDE_WINDOWS,
                 "info",
                 f"{len(ids)} charge(s) marked related to the episode fall outside every merge "
@@ -95,10 +149,10 @@ def _related_outside_windows(
 
 def _consumables_share(
     rule: ConsumablesShare,
-    policy: Policy,
+    cite: Cite,
     episode: Episode,
     placements: Sequence[Placement],
-    findings: Findings,
+    flags: list[Flag],
 ) -> None:
     total = Decimal("0.00")
     share = Decimal("0.00")
@@ -111,9 +165,9 @@ def _consumables_share(
             share += placement.allowed
             ids.append(charge.id)
     if share > rule.max_share * total:  # never with nothing included (0 > 0 is false)
-        findings.flags.append(
-            flag(
-                policy,
+        flags.append(
+            _flag(
+                cite,
                 FlagCode.CONSUMABLES_SHARE_HIGH,
                 "warning",
                 f"{rule.category} charges make {share} of the {total} included, more than "

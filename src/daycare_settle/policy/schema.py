@@ -34,7 +34,11 @@ from ..models.common import (
 
 # --- base: provenance, readings, the rule ----------------------------------------------------
 
-Provenance = Literal["explicit", "local-parameter", "national-definition", "illustrative"]
+Provenance = Literal[
+    "explicit", "local-parameter", "national-definition", "illustrative", "background-strategy"
+]
+"""``background-strategy`` labels the rules of an audit profile only (a rule file refuses
+it): a strategy from background reading, not any policy's rule."""
 ReadingProvenance = Literal["local-parameter", "national-definition", "illustrative"]
 MAX_LIMIT_HOURS = 24 * 366
 """The longest stay limit a rule may set (a leap year of hours)."""
@@ -827,6 +831,113 @@ AuditRule = Annotated[
 ]
 
 
+# --- audit across episodes -------------------------------------------------------------------
+# Kinds that ``daycare-settle audit`` checks over a stream of settled episodes (稽核提示 that
+# need several episodes); like the in-episode kinds they never change a settlement.
+
+MAX_WINDOW_DAYS = 366
+"""The longest window a cross-episode rule may keep episodes for (a leap year)."""
+
+
+class ReadmissionWithin(Rule):
+    """A later admission of the same patient within ``days`` of an earlier episode's
+    discharge: at the same institution unless ``same_institution`` is false, with the same
+    principal diagnosis compared as ``diagnosis`` says (``exact`` code, ``category``: the
+    first three characters of the ICD-10 code, or ``any``), after an earlier episode of one
+    of ``after_programmes`` (all programmes when absent)."""
+
+    kind: Literal["readmission_within"]
+    days: Annotated[StrictInt, Field(ge=1, le=MAX_WINDOW_DAYS)]
+    diagnosis: Literal["exact", "category", "any"] = "exact"
+    same_institution: StrictBool = True
+    after_programmes: tuple[Programme, ...] | None = None
+
+
+class InstitutionRates(Rule):
+    """Per institution: how many episodes converted to an ordinary ward and how many had an
+    extended stay, out of those settled. Reported with their counts; judged only against a
+    configured ``max_conversion_rate`` / ``max_extension_rate`` (absent: not judged)."""
+
+    kind: Literal["institution_rates"]
+    max_conversion_rate: Quantity | None = None
+    max_extension_rate: Quantity | None = None
+    min_episodes: Annotated[StrictInt, Field(ge=1)] = 1
+    """Fewer settled episodes than this: the rates are reported but not judged."""
+
+    @model_validator(mode="after")
+    def _shares(self) -> InstitutionRates:
+        for name in ("max_conversion_rate", "max_extension_rate"):
+            value = getattr(self, name)
+            if value is not None and not Decimal(0) <= value < Decimal(1):
+                raise ValueError(f'{name} must be at least 0 and below 1 (a share, e.g. "0.1")')
+        return self
+
+
+class SameChargeInEpisodes(Rule):
+    """The same charge included in two episodes of one patient admitted within ``days`` of
+    each other. Two charges are the same when institution (the charge's, else the
+    episode's), time and amount agree and so does the item code when both carry one, else
+    the category."""
+
+    kind: Literal["same_charge_in_episodes"]
+    days: Annotated[StrictInt, Field(ge=1, le=MAX_WINDOW_DAYS)]
+
+
+CrossAuditRule = Annotated[
+    ReadmissionWithin | InstitutionRates | SameChargeInEpisodes, Field(discriminator="kind")
+]
+
+
+PROFILE_PROVENANCE = "background-strategy"
+
+
+def _rules_in(value: object) -> list[Rule]:
+    """Every rule inside ``value`` (a model, tuple or dict), depth first."""
+    if isinstance(value, Rule):
+        return [value]
+    if isinstance(value, FrozenModel):
+        return [r for name in type(value).model_fields for r in _rules_in(getattr(value, name))]
+    if isinstance(value, tuple | list):
+        return [r for item in value for r in _rules_in(item)]
+    if isinstance(value, dict):
+        return [r for item in value.values() for r in _rules_in(item)]
+    return []
+
+
+class ProfileHeader(FrozenModel):
+    """What an audit profile is and where its strategies come from."""
+
+    id: Identifier
+    title: str = Field(min_length=1)
+    document: str = Field(min_length=1)
+    """The source the strategies are read from (not a policy)."""
+    provenance: Literal["background-strategy"]
+    note: str = Field(min_length=1)
+
+
+class ProfileFile(FrozenModel):
+    """An optional audit profile (``rules/profiles/<id>.yaml``): audit kinds configured from a
+    background source, every rule labelled ``provenance: background-strategy`` and citing a
+    quoted passage of ``strategies``. Off unless asked for; never changes a settlement."""
+
+    profile: ProfileHeader
+    strategies: dict[Identifier, Clause] = Field(min_length=1)
+    audit: tuple[AuditRule, ...] = ()
+    audit_across: tuple[CrossAuditRule, ...] = ()
+
+    @model_validator(mode="after")
+    def _labelled(self) -> ProfileFile:
+        for rule in (*self.audit, *self.audit_across):
+            if rule.provenance != PROFILE_PROVENANCE:
+                raise ValueError(
+                    f"every profile rule needs provenance {PROFILE_PROVENANCE!r}, "
+                    f"not {rule.provenance!r}"
+                )
+            if rule.source not in self.strategies:
+                raise ValueError(f"rule source {rule.source!r} is not one of the strategies")
+        return self
+
+
 # --- programme and file ----------------------------------------------------------------------
 
 
@@ -854,3 +965,15 @@ class RuleFile(FrozenModel):
     clauses: dict[Identifier, Clause] = Field(min_length=1)
     catalogues: dict[Identifier, CatalogueRef] = Field(default_factory=dict)
     programmes: dict[Programme, ProgrammeRules] = Field(min_length=1)
+    audit_across: tuple[CrossAuditRule, ...] = ()
+    """Checks across episodes (``daycare-settle audit``); they never change a settlement."""
+
+    @model_validator(mode="after")
+    def _no_profile_provenance(self) -> RuleFile:
+        for rule in _rules_in(self):
+            if rule.provenance == PROFILE_PROVENANCE:
+                raise ValueError(
+                    f"provenance {PROFILE_PROVENANCE!r} labels audit profiles only, "
+                    "not a policy's rules"
+                )
+        return self
