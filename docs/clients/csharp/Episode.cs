@@ -133,6 +133,10 @@ namespace DaycareSettle.Client.EpisodeTypes
         [JsonConverter(typeof(PurpleMinMaxLengthCheckConverter))]
         public string? InstitutionId { get; set; }
 
+        [JsonPropertyName("item_code")]
+        [JsonConverter(typeof(PurpleMinMaxLengthCheckConverter))]
+        public string? ItemCode { get; set; }
+
         [JsonPropertyName("quantity")]
         public string? Quantity { get; set; }
 

@@ -216,6 +216,9 @@ namespace DaycareSettle.Client.SettlementTypes
     /// </summary>
     public partial class PolicyRef
     {
+        [JsonPropertyName("catalogues")]
+        public CatalogueVersion[] Catalogues { get; set; }
+
         [JsonPropertyName("document")]
         public string Document { get; set; }
 
@@ -230,6 +233,30 @@ namespace DaycareSettle.Client.SettlementTypes
 
         [JsonPropertyName("sha256")]
         public string Sha256 { get; set; }
+
+        [JsonPropertyName("version")]
+        public string Version { get; set; }
+    }
+
+    /// <summary>
+    /// One catalogue or disease table a policy read: its key in the rule file, its own id,
+    /// its version (for a platform download, the highest ``VER`` among its valid rows), how
+    /// the file is written, and the file (relative to the rule file's folder, as in
+    /// :attr:`PolicyRef.files`).
+    /// </summary>
+    public partial class CatalogueVersion
+    {
+        [JsonPropertyName("file")]
+        public string File { get; set; }
+
+        [JsonPropertyName("format")]
+        public string Format { get; set; }
+
+        [JsonPropertyName("id")]
+        public string Id { get; set; }
+
+        [JsonPropertyName("key")]
+        public string Key { get; set; }
 
         [JsonPropertyName("version")]
         public string Version { get; set; }

@@ -21,6 +21,7 @@ public class Charge {
     private Category category;
     private String id;
     private String institutionID;
+    private String itemCode;
     private String quantity;
     private Boolean related;
     private Route route;
@@ -65,6 +66,11 @@ public class Charge {
     public String getInstitutionID() { return institutionID; }
     @JsonProperty("institution_id")
     public void setInstitutionID(String value) { this.institutionID = value; }
+
+    @JsonProperty("item_code")
+    public String getItemCode() { return itemCode; }
+    @JsonProperty("item_code")
+    public void setItemCode(String value) { this.itemCode = value; }
 
     @JsonProperty("quantity")
     public String getQuantity() { return quantity; }

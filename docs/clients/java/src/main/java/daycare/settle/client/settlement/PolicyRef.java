@@ -14,12 +14,18 @@ import java.util.List;
  * ref lists the frame file alone.
  */
 public class PolicyRef {
+    private List<CatalogueVersion> catalogues;
     private String document;
     private List<PolicyFile> files;
     private List<PolicyRef> frames;
     private String id;
     private String sha256;
     private String version;
+
+    @JsonProperty("catalogues")
+    public List<CatalogueVersion> getCatalogues() { return catalogues; }
+    @JsonProperty("catalogues")
+    public void setCatalogues(List<CatalogueVersion> value) { this.catalogues = value; }
 
     @JsonProperty("document")
     public String getDocument() { return document; }
