@@ -138,6 +138,9 @@ class Charge(FrozenModel):
     setting: Setting
     institution_id: Identifier | None = None
     category: CategoryField
+    item_code: Identifier | None = None
+    """The item's code in the medical-insurance catalogue (医保目录编码, the platform's
+    ``med_list_codg``), where known."""
     amount: Money
     quantity: Quantity | None = None
     related: Annotated[bool, Field(strict=True)] = False
