@@ -1,4 +1,6 @@
-"""Command line: ``daycare-settle settle EPISODE.json --policy panzhihua [--explain]``.
+"""Command line: ``daycare-settle settle EPISODE.json --policy panzhihua [--explain]``;
+``settle --from platform RECORDS.json --policy P`` reads platform records instead
+(:mod:`daycare_settle.platform`).
 
 Other commands:
 
@@ -56,6 +58,7 @@ from .engine import settle
 from .errors import DaycareSettleError, FieldProblem, InvalidEpisode
 from .files import EPISODE_FILE_LIMIT, UnreadableFile, read_bounded
 from .models import Citation, Settlement
+from .platform import settle_records
 from .policy import policy_ids, versions
 from .policy.readings import render
 from .policy.registry import resolve_policy
@@ -136,7 +139,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "settle":
-        return _settle(args.episodes, args.policy, explain=args.explain, strict=args.strict)
+        return _settle(
+            args.episodes,
+            args.policy,
+            explain=args.explain,
+            strict=args.strict,
+            source=args.source,
+        )
     if args.command == "verify":
         return _verify(args.result, args.episode, args.policy)
     if args.command == "batch":
@@ -172,6 +181,13 @@ def _parser() -> argparse.ArgumentParser:
         "--strict",
         action="store_true",
         help="fail for an episode after the policy's confirmed_until",
+    )
+    one.add_argument(
+        "--from",
+        dest="source",
+        choices=("episode", "platform"),
+        default="episode",
+        help="input format: an episode (default) or platform records (docs/integration.md)",
     )
     check = commands.add_parser("verify", help="settle again and compare with a stored result")
     check.add_argument("result", metavar="RESULT.json")
@@ -243,7 +259,14 @@ def _serve(host: str, port: int) -> int:
 # --- commands ---------------------------------------------------------------------------
 
 
-def _settle(names: Sequence[str], policy: str, *, explain: bool, strict: bool = False) -> int:
+def _settle(
+    names: Sequence[str],
+    policy: str,
+    *,
+    explain: bool,
+    strict: bool = False,
+    source: str = "episode",
+) -> int:
     if list(names).count("-") > 1:
         raise _UsageError("daycare-settle settle: error: '-' (standard input) can be read once")
     results = []
@@ -251,7 +274,10 @@ def _settle(names: Sequence[str], policy: str, *, explain: bool, strict: bool = 
         shown = STDIN_NAME if name == "-" else name
         try:
             data = _read_stdin() if name == "-" else _read_file(Path(name))
-            results.append(settle(_decode(data), policy=policy, strict=strict))
+            if source == "platform":
+                results.append(settle_records(_decode(data), policy=policy, strict=strict))
+            else:
+                results.append(settle(_decode(data), policy=policy, strict=strict))
         except DaycareSettleError as exc:
             raise _InputError(f"{shown}: {exc}") from None
     if explain:

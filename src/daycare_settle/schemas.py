@@ -4,7 +4,9 @@
   validation mode: amounts as decimal strings or JSON numbers, times as ISO 8601 text);
 - ``settlement``: what it returns as JSON (:class:`~daycare_settle.Settlement`, serialisation
   mode: amounts are decimal strings);
-- ``policy``: a rule file (``rules/<city>/<document>.yaml``) read as JSON data.
+- ``policy``: a rule file (``rules/<city>/<document>.yaml``) read as JSON data;
+- ``platform``: a record set of the national medical-insurance platform that
+  ``settle --from platform`` reads (:class:`~daycare_settle.platform.PlatformRecords`).
 
 The schemas are committed under ``docs/schemas/<name>.schema.json`` and
 ``tests/test_schemas.py`` fails when the models and those files drift apart. Regenerate them
@@ -21,18 +23,20 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from .models import Episode, Settlement
+from .platform import PlatformRecords
 from .policy.schema import RuleFile
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 BASE_ID = "https://daycare-settle.example/schemas/"
 """Stable ``$id`` prefix: a name, not a location the library serves (nothing is fetched)."""
-NAMES = ("episode", "settlement", "policy")
+NAMES = ("episode", "settlement", "policy", "platform")
 REGENERATE = "daycare-settle schema --write docs/schemas"
 
 _MODELS: dict[str, tuple[type[BaseModel], Literal["validation", "serialization"]]] = {
     "episode": (Episode, "validation"),
     "settlement": (Settlement, "serialization"),
     "policy": (RuleFile, "validation"),
+    "platform": (PlatformRecords, "validation"),
 }
 
 
