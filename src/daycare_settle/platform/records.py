@@ -260,7 +260,16 @@ class Feedetail(_Record):
 
     feedetl_sn: Identifier
     """费用明细流水号: the charge id."""
-    init_feedetl_sn: Annotated[Identifier | None, BeforeValidator(_blank_to_none)] = None
+    init_feedetl_sn: Annotated[
+        Identifier | None,
+        BeforeValidator(_blank_to_none),
+        WithJsonSchema(
+            {
+                "anyOf": [{"type": "string", "maxLength": 200}, {"type": "null"}],
+                "description": "The refunded row's feedetl_sn; empty text or null: none.",
+            }
+        ),
+    ] = None
     """原费用流水号: on a refund row, the row it refunds (empty text = none)."""
     mdtrt_id: Identifier
     """就诊ID: the day-care visit (``dscginfo.mdtrt_id``) or an outpatient visit."""
