@@ -60,8 +60,8 @@ from .errors import (
     UnknownPolicy,
 )
 from .models import Episode, Settlement
-from .platform import PlatformNotConfigured, PlatformRecords, settle_records
 from .models.common import SHANGHAI
+from .platform import PlatformNotConfigured, PlatformRecords, settle_records
 from .policy import Policy, policy_ids, resolve_policy, versions
 from .policy.readings import readings
 
@@ -316,7 +316,10 @@ async def _settle(request: Request) -> Response:
 
 async def _batch(request: Request) -> Response:
     if _input_format(request) != "episode":
-        message = "the batch reads episodes only (?from=episode); settle platform records one at a time with POST /v1/settle?from=platform"
+        message = (
+            "the batch reads episodes only (?from=episode); settle platform records one at "
+            "a time with POST /v1/settle?from=platform"
+        )
         raise _Refused(
             _problem(
                 400,

@@ -33,7 +33,8 @@ def test_bad_records_are_one_message_naming_the_field(
     path.write_text(text, encoding="utf-8")
     assert main(["settle", "--from", "platform", str(path), "--policy", "panzhihua"]) == 2
     err = capsys.readouterr().err
-    assert "[invalid_platform_records]" in err and "mdtrtinfo.med_type" in err
+    assert "[invalid_platform_records]" in err
+    assert "mdtrtinfo.med_type" in err
     assert "Traceback" not in err
 
 

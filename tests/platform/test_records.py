@@ -22,6 +22,12 @@ from daycare_settle.policy import resolve_policy
 from tests.platform.records_builders import records, refund, row
 
 
+def invalid(data: Any) -> InvalidPlatformRecords:
+    with pytest.raises(InvalidPlatformRecords) as caught:
+        parse_records(data)
+    return caught.value
+
+
 def refused(data: Any, policy: str = "panzhihua") -> InvalidPlatformRecords:
     with pytest.raises(InvalidPlatformRecords) as caught:
         records_to_episode(data, policy)
@@ -44,9 +50,7 @@ def test_episode_fields_come_from_the_records() -> None:
     assert episode.admitted_at == dt.datetime(2025, 6, 3, 8, 0, tzinfo=SHANGHAI)
     assert episode.discharged_at == dt.datetime(2025, 6, 3, 16, 30, tzinfo=SHANGHAI)
     assert episode.patient.id == "P-002311"
-    assert [(c.code, c.system) for c in episode.procedures] == [
-        ("99.2501", CodeSystem.ICD_9_CM_3)
-    ]
+    assert [(c.code, c.system) for c in episode.procedures] == [("99.2501", CodeSystem.ICD_9_CM_3)]
     assert episode.institution.id == "H-PZH-ZXYY"  # from the supplement
 
 
@@ -111,7 +115,7 @@ def test_fields_the_engine_does_not_read_are_accepted() -> None:
 def test_the_supplement_refuses_unknown_keys() -> None:
     data = records()
     data["supplement"]["tier"] = 3
-    error = pytest.raises(InvalidPlatformRecords, parse_records, data).value
+    error = invalid(data)
     assert paths(error) == ["supplement.tier"]
 
 
@@ -214,7 +218,8 @@ def test_unknown_med_type_names_the_field() -> None:
     data["mdtrtinfo"]["med_type"] = "21"
     error = refused(data)
     assert paths(error) == ["mdtrtinfo.med_type"]
-    assert "'21'" in error.message and "2801 (day_chemo)" in error.message
+    assert "'21'" in error.message
+    assert "2801 (day_chemo)" in error.message
 
 
 def test_a_policy_without_a_platform_section_cannot_settle_records() -> None:
@@ -249,7 +254,7 @@ def test_numbers_past_the_platform_precision_are_refused_not_rounded(
 ) -> None:
     data = records()
     row(data, "DC-01")[field] = value
-    error = pytest.raises(InvalidPlatformRecords, parse_records, data).value
+    error = invalid(data)
     assert paths(error) == [f"feedetail[2].{field}"]
 
 
@@ -268,7 +273,7 @@ def test_trailing_zeros_within_precision_are_accepted() -> None:
 def test_a_time_not_in_platform_form_is_refused(value: object) -> None:
     data = records()
     row(data, "DC-01")["fee_ocur_time"] = value
-    error = pytest.raises(InvalidPlatformRecords, parse_records, data).value
+    error = invalid(data)
     assert paths(error) == ["feedetail[2].fee_ocur_time"]
 
 

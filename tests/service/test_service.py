@@ -313,7 +313,9 @@ def test_a_broken_policy_is_listed_with_its_error(
 # --- GET /v1/policies/{id} ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("policy_id", sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir() and p.name != "platform"))
+@pytest.mark.parametrize(
+    "policy_id", sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir() and p.name != "platform")
+)
 def test_policy_in_force_on_a_day_with_clauses_and_readings(
     live: LiveServer, policy_id: str
 ) -> None:

@@ -12,6 +12,7 @@ names its programmes' ``med_type`` codes in its rule file's ``platform:`` sectio
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from ..engine import settle
 from ..models import Episode, Settlement
@@ -38,7 +39,8 @@ def settle_records(
     :func:`daycare_settle.settle` (``strict`` as there). The result is the one the same
     episode given natively settles to."""
     episode: Episode = records_to_episode(records, policy)
-    return settle(episode, policy=policy, strict=strict)
+    chosen = Path(policy) if isinstance(policy, os.PathLike) else policy
+    return settle(episode, policy=chosen, strict=strict)
 
 
 __all__ = [

@@ -36,7 +36,7 @@ import datetime as dt
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -96,7 +96,7 @@ def _to_time(value: object) -> dt.datetime:
         shown = ascii(value) if type(value) is str else type(value).__name__
         raise ValueError(f"{shown} is not a platform time: write yyyy-MM-dd HH:mm:ss")
     try:
-        moment = dt.datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
+        moment = dt.datetime.fromisoformat(value.replace(" ", "T") + "+08:00")
     except ValueError as exc:
         raise ValueError(f"{value!r} is not a valid date-time ({exc})") from None
     if not 1900 <= moment.year <= 2999:
@@ -120,7 +120,7 @@ PlatformTime = Annotated[
 _DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 
-def _platform_number(places: int, *, signed: bool) -> Any:
+def _platform_number(places: int, *, signed: bool) -> Callable[[object], Decimal]:
     """A reader of a platform number of precision (16, ``places``): a JSON number (read as
     an exact decimal), an integer or a decimal string; more than ``places`` decimals or 16
     digits are refused, never rounded."""
@@ -128,7 +128,9 @@ def _platform_number(places: int, *, signed: bool) -> Any:
 
     def read(value: object) -> Decimal:
         if isinstance(value, bool | float):
-            raise ValueError(f"must be a decimal string or a JSON number, not {type(value).__name__}")
+            raise ValueError(
+                f"must be a decimal string or a JSON number, not {type(value).__name__}"
+            )
         if isinstance(value, int):
             number = Decimal(value)
         elif isinstance(value, Decimal):
@@ -150,38 +152,51 @@ def _platform_number(places: int, *, signed: bool) -> Any:
             )
         if abs(number) >= Decimal(10) ** integer_digits:
             raise ValueError(f"has more than {integer_digits} integer digits (16,{places})")
-        return number + 0 if number == 0 else number  # -0 is 0
+        return abs(number) if number == 0 else number  # -0 is 0
 
     return read
 
 
-def _number_type(places: int, *, signed: bool, what: str) -> Any:
+def _number_schema(places: int, *, signed: bool, what: str) -> WithJsonSchema:
     sign = "-?" if signed else ""
-    return Annotated[
-        Decimal,
-        BeforeValidator(_platform_number(places, signed=signed)),
-        WithJsonSchema(
-            {
-                "anyOf": [
-                    {
-                        "type": "string",
-                        "pattern": rf"^{sign}[0-9]{{1,{16 - places}}}(?:\.[0-9]{{1,{places}}})?$",
-                    },
-                    {"type": "number"},
-                ],
-                "description": f"{what}: precision (16,{places}); a decimal string is safest.",
-            }
-        ),
-    ]
+    return WithJsonSchema(
+        {
+            "anyOf": [
+                {
+                    "type": "string",
+                    "pattern": rf"^{sign}[0-9]{{1,{16 - places}}}(?:\.[0-9]{{1,{places}}})?$",
+                },
+                {"type": "number"},
+            ],
+            "description": f"{what}: precision (16,{places}); a decimal string is safest.",
+        }
+    )
 
 
-Amount = _number_type(2, signed=True, what="Yuan (negative on a refund row)")
-Count = _number_type(4, signed=True, what="Quantity (negative on a refund row)")
-Price = _number_type(6, signed=False, what="Unit price in yuan")
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_platform_number(2, signed=True)),
+    _number_schema(2, signed=True, what="Yuan (negative on a refund row)"),
+]
+"""明细项目费用总额 and the like: (16,2)."""
+Count = Annotated[
+    Decimal,
+    BeforeValidator(_platform_number(4, signed=True)),
+    _number_schema(4, signed=True, what="Quantity (negative on a refund row)"),
+]
+"""数量: (16,4)."""
+Price = Annotated[
+    Decimal,
+    BeforeValidator(_platform_number(6, signed=False)),
+    _number_schema(6, signed=False, what="Unit price in yuan"),
+]
+"""单价: (16,6)."""
 
 _CHARGE_TYPES = {c.national_code: c for c in Category}
 
-ChargeType = Literal["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14"]
+ChargeType = Literal[
+    "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14"
+]
 """医疗收费项目类别 ``med_chrgitm_type``: the 14 categories of the settlement list."""
 
 
@@ -408,17 +423,14 @@ def platform_programme(med_type: str, policy: Policy) -> Programme:
             [
                 FieldProblem(
                     "mdtrtinfo.med_type",
-                    f"{med_type!r} names no programme of policy {policy.id!r} (its codes: "
-                    f"{known})",
+                    f"{med_type!r} names no programme of policy {policy.id!r} (its codes: {known})",
                 )
             ]
         )
     return programme
 
 
-def records_to_episode(
-    records: RecordsInput, policy: str | os.PathLike[str] | Policy
-) -> Episode:
+def records_to_episode(records: RecordsInput, policy: str | os.PathLike[str] | Policy) -> Episode:
     """The :class:`Episode` the platform records describe, under ``policy`` (a bundled id,
     a rule-file path or a :class:`Policy`; the version in force on ``begntime``), whose
     ``platform.med_types`` names the programme. Raises :class:`InvalidPlatformRecords`,
@@ -444,9 +456,7 @@ def records_to_episode(
         "patient": {"id": parsed.mdtrtinfo.psn_no},
         "consent_signed": supplement.consent_signed,
         "diagnoses": diagnoses,
-        "procedures": (
-            [{"code": procedure, "system": CodeSystem.ICD_9_CM_3}] if procedure else []
-        ),
+        "procedures": ([{"code": procedure, "system": CodeSystem.ICD_9_CM_3}] if procedure else []),
         "sessions": supplement.sessions,
         "charges": charges,
     }
@@ -529,6 +539,50 @@ def _charges(records: PlatformRecords, problems: list[FieldProblem]) -> list[dic
                     "must be unique in the record set, across visits too)",
                 )
             )
+    amounts, counts = _netted(rows, by_sn, stay, med_type, problems)
+    extras = records.supplement.charges
+    for sn in extras:
+        index_of = by_sn.get(sn)
+        if index_of is None or rows[index_of].init_feedetl_sn is not None:
+            problems.append(
+                FieldProblem(
+                    f"supplement.charges[{sn!r}]", "names no charge row (feedetl_sn) of feedetail"
+                )
+            )
+    charges: list[dict[str, Any]] = []
+    for index, row in enumerate(rows):
+        if row.init_feedetl_sn is not None or index not in amounts:
+            continue
+        if row.mdtrt_id != stay:
+            setting = Setting.OUTPATIENT
+        elif conversion is not None and row.fee_ocur_time >= conversion.at:
+            setting = Setting.INPATIENT
+        else:
+            setting = Setting.DAY_CARE
+        charge: dict[str, Any] = {
+            "id": row.feedetl_sn,
+            "at": row.fee_ocur_time,
+            "setting": setting,
+            "category": _CHARGE_TYPES[row.med_chrgitm_type],
+            "item_code": row.med_list_codg,
+            "amount": amounts[index],
+            "quantity": counts[index],
+        }
+        extra = extras.get(row.feedetl_sn)
+        if extra is not None:
+            charge.update(extra.model_dump(exclude_unset=True))
+        charges.append(charge)
+    return charges
+
+
+def _netted(
+    rows: Sequence[Feedetail],
+    by_sn: Mapping[str, int],
+    stay: str,
+    med_type: str,
+    problems: list[FieldProblem],
+) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
+    """The net amount and count of each original row (by position), refunds netted in."""
     amounts: dict[int, Decimal] = {}
     counts: dict[int, Decimal] = {}
     for index, row in enumerate(rows):
@@ -567,43 +621,11 @@ def _charges(records: PlatformRecords, problems: list[FieldProblem]) -> list[dic
                     f"{where}.init_feedetl_sn",
                     f"refunds more than feedetail[{original}] ({rows[original].feedetl_sn!r}) "
                     f"charged: {rows[original].det_item_fee_sumamt} yuan, cnt "
-                    f"{rows[original].cnt}, refunded so far {amounts[original]} yuan net, "
-                    f"cnt {counts[original]} net",
+                    f"{rows[original].cnt}; the refunds so far leave {amounts[original]} "
+                    f"yuan, cnt {counts[original]}",
                 )
             )
-    extras = records.supplement.charges
-    for sn in extras:
-        index_of = by_sn.get(sn)
-        if index_of is None or rows[index_of].init_feedetl_sn is not None:
-            problems.append(
-                FieldProblem(
-                    f"supplement.charges[{sn!r}]", "names no charge row (feedetl_sn) of feedetail"
-                )
-            )
-    charges: list[dict[str, Any]] = []
-    for index, row in enumerate(rows):
-        if row.init_feedetl_sn is not None or index not in amounts:
-            continue
-        if row.mdtrt_id != stay:
-            setting = Setting.OUTPATIENT
-        elif conversion is not None and row.fee_ocur_time >= conversion.at:
-            setting = Setting.INPATIENT
-        else:
-            setting = Setting.DAY_CARE
-        charge: dict[str, Any] = {
-            "id": row.feedetl_sn,
-            "at": row.fee_ocur_time,
-            "setting": setting,
-            "category": _CHARGE_TYPES[row.med_chrgitm_type],
-            "item_code": row.med_list_codg,
-            "amount": amounts[index],
-            "quantity": counts[index],
-        }
-        extra = extras.get(row.feedetl_sn)
-        if extra is not None:
-            charge.update(extra.model_dump(exclude_unset=True))
-        charges.append(charge)
-    return charges
+    return amounts, counts
 
 
 def _refund_problems(
