@@ -265,7 +265,7 @@ def test_schema_without_a_name_or_write_is_a_usage_error(
 
 
 def test_unknown_schema_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["schema", "platform"]) == 2
+    assert main(["schema", "hl7"]) == 2
     assert "invalid choice" in capsys.readouterr().err
 
 

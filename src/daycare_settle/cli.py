@@ -1,4 +1,6 @@
-"""Command line: ``daycare-settle settle EPISODE.json --policy panzhihua [--explain]``.
+"""Command line: ``daycare-settle settle EPISODE.json --policy panzhihua [--explain]``;
+``settle --from platform RECORDS.json --policy P`` reads platform records instead
+(:mod:`daycare_settle.platform`).
 
 Other commands:
 
@@ -49,13 +51,14 @@ import sys
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 from . import audit, batch, report, schemas
 from .engine import settle
 from .errors import DaycareSettleError, FieldProblem, InvalidEpisode
 from .files import EPISODE_FILE_LIMIT, UnreadableFile, read_bounded
 from .models import Citation, Settlement
+from .platform import settle_records
 from .policy import policy_ids, versions
 from .policy.readings import render
 from .policy.registry import resolve_policy
@@ -138,7 +141,13 @@ def _run(argv: Sequence[str] | None) -> int:
     if args.command == "settle":
         if args.to == "platform-review" or args.feedetail is not None:
             return _platform_review(args.episodes, args.policy, args.to, args.feedetail, args)
-        return _settle(args.episodes, args.policy, explain=args.explain, strict=args.strict)
+        return _settle(
+            args.episodes,
+            args.policy,
+            explain=args.explain,
+            strict=args.strict,
+            source=args.source,
+        )
     if args.command == "verify":
         return _verify(args.result, args.episode, args.policy)
     if args.command == "batch":
@@ -190,6 +199,13 @@ def _parser() -> argparse.ArgumentParser:
         help="with --to platform-review: the fee-detail rows (a JSON list of objects with "
         "feedetl_sn and optional init_feedetl_sn), one disposition per row",
     )
+    one.add_argument(
+        "--from",
+        dest="source",
+        choices=("episode", "platform"),
+        default="episode",
+        help="input format: an episode (default) or platform records (docs/integration.md)",
+    )
     check = commands.add_parser("verify", help="settle again and compare with a stored result")
     check.add_argument("result", metavar="RESULT.json")
     check.add_argument("episode", metavar="EPISODE.json")
@@ -224,7 +240,9 @@ def _parser() -> argparse.ArgumentParser:
     register = policy_commands.add_parser("readings", help="print the register of readings")
     register.add_argument("policies", nargs="*", metavar="P", help="policy id or rule-file path")
     add_show_commands(policy_commands)
-    schema = commands.add_parser("schema", help="print a JSON Schema (episode, settlement, policy)")
+    schema = commands.add_parser(
+        "schema", help="print a JSON Schema (episode, settlement, policy, platform, review)"
+    )
     schema.add_argument("name", nargs="?", choices=schemas.NAMES, help="which schema")
     schema.add_argument("--write", metavar="DIR", help="write <name>.schema.json files to DIR")
     serve = commands.add_parser("serve", help="run the HTTP service (extra: server)")
@@ -261,7 +279,14 @@ def _serve(host: str, port: int) -> int:
 # --- commands ---------------------------------------------------------------------------
 
 
-def _settle(names: Sequence[str], policy: str, *, explain: bool, strict: bool = False) -> int:
+def _settle(
+    names: Sequence[str],
+    policy: str,
+    *,
+    explain: bool,
+    strict: bool = False,
+    source: str = "episode",
+) -> int:
     if list(names).count("-") > 1:
         raise _UsageError("daycare-settle settle: error: '-' (standard input) can be read once")
     results = []
@@ -269,7 +294,10 @@ def _settle(names: Sequence[str], policy: str, *, explain: bool, strict: bool = 
         shown = STDIN_NAME if name == "-" else name
         try:
             data = _read_stdin() if name == "-" else _read_file(Path(name))
-            results.append(settle(_decode(data), policy=policy, strict=strict))
+            if source == "platform":
+                results.append(settle_records(_decode(data), policy=policy, strict=strict))
+            else:
+                results.append(settle(_decode(data), policy=policy, strict=strict))
         except DaycareSettleError as exc:
             raise _InputError(f"{shown}: {exc}") from None
     if explain:
@@ -286,6 +314,7 @@ def _platform_review(
     names: Sequence[str], policy: str, to: str, feedetail: str | None, args: argparse.Namespace
 ) -> int:
     """``settle --to platform-review``: the 3101-shaped review of one episode."""
+    from .platform import parse_records, records_to_episode  # noqa: PLC0415
     from .platform.review import review_episode  # noqa: PLC0415 - only this output needs it
 
     if to != "platform-review" or args.explain or len(names) != 1:
@@ -304,7 +333,12 @@ def _platform_review(
             raise _InputError(f"{feedetail}: {exc}") from None
     try:
         data = _read_stdin() if names[0] == "-" else _read_file(Path(names[0]))
-        review = review_episode(_decode(data), policy, rows, strict=args.strict)
+        episode: Any = _decode(data)
+        if args.source == "platform":  # the records' own rows, unless --feedetail names others
+            records = parse_records(episode)
+            episode = records_to_episode(records, policy)
+            rows = list(records.feedetail) if rows is None else rows
+        review = review_episode(episode, policy, rows, strict=args.strict)
     except DaycareSettleError as exc:
         raise _InputError(f"{shown}: {exc}") from None
     _write_data((review.to_json() + "\n").encode("utf-8"))

@@ -5,6 +5,8 @@
 - ``settlement``: what it returns as JSON (:class:`~daycare_settle.Settlement`, serialisation
   mode: amounts are decimal strings);
 - ``policy``: a rule file (``rules/<city>/<document>.yaml``) read as JSON data;
+- ``platform``: a record set of the national medical-insurance platform that
+  ``settle --from platform`` reads (:class:`~daycare_settle.platform.PlatformRecords`);
 - ``review``: what ``settle --to platform-review`` and ``POST /v1/review`` return
   (:class:`~daycare_settle.platform.review.PlatformReview`, serialisation mode).
 
@@ -23,19 +25,21 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from .models import Episode, Settlement
+from .platform import PlatformRecords
 from .platform.review import PlatformReview
 from .policy.schema import RuleFile
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 BASE_ID = "https://daycare-settle.example/schemas/"
 """Stable ``$id`` prefix: a name, not a location the library serves (nothing is fetched)."""
-NAMES = ("episode", "settlement", "policy", "review")
+NAMES = ("episode", "settlement", "policy", "platform", "review")
 REGENERATE = "daycare-settle schema --write docs/schemas"
 
 _MODELS: dict[str, tuple[type[BaseModel], Literal["validation", "serialization"]]] = {
     "episode": (Episode, "validation"),
     "settlement": (Settlement, "serialization"),
     "policy": (RuleFile, "validation"),
+    "platform": (PlatformRecords, "validation"),
     "review": (PlatformReview, "serialization"),
 }
 

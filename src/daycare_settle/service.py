@@ -4,8 +4,9 @@
 
 - ``POST /v1/settle?policy=ID``: an episode (JSON) in, its settlement out — the bytes of
   ``Settlement.to_json()``, the same JSON as ``Settlement.model_dump(mode="json")``.
-  ``?from=platform`` (records in the national platform's vocabulary) is planned and answers
-  the problem ``unsupported_input_format`` until the platform adapter exists.
+  ``?from=platform``: the body is platform records (:mod:`daycare_settle.platform`), settled
+  to the same result as the episode they describe; bad records answer ``422
+  invalid_platform_records`` with the field paths.
 - ``POST /v1/batch?policy=ID``: JSON lines in, JSON lines out, streamed: one line per
   non-blank input line, in input order — the compact settlement JSON or the error record of
   :mod:`daycare_settle.batch` (``{"line", "status": "error", "error": {"code",
@@ -64,6 +65,7 @@ from .errors import (
 )
 from .models import Episode, Settlement
 from .models.common import SHANGHAI, LocalDateTime
+from .platform import PlatformNotConfigured, PlatformRecords, settle_records
 from .platform.review import InvalidFeeDetail, PlatformReview, review_episode
 from .policy import Policy, policy_ids, resolve_policy, versions
 from .policy.readings import readings
@@ -90,6 +92,7 @@ _STATUS: dict[type[DaycareSettleError], int] = {
     UnknownPolicy: 404,
     InvalidArgument: 400,
     PolicyLoadError: 500,
+    PlatformNotConfigured: 422,
 }
 _TITLES = {
     400: "Bad Request",
@@ -269,15 +272,18 @@ def _known(policy: str) -> str:
     return policy
 
 
-def _input_format(request: Request) -> None:
-    source = request.query_params.get("from")
-    if source is None or source == "episode":
-        return
+def _input_format(request: Request) -> str:
+    """``?from=``: ``episode`` (the default) or ``platform`` (platform records)."""
+    values = request.query_params.getlist("from")
+    if not values:
+        return "episode"
+    if len(values) == 1 and values[0] in ("episode", "platform"):
+        return values[0]
     message = (
-        "platform records (?from=platform) are not accepted yet: the platform adapter is "
-        "planned; send an episode (?from=episode, the default)"
-        if source == "platform"
-        else f"unknown input format {source!r}: the service reads episodes (?from=episode)"
+        f"unknown input format {values[0]!r}: the service reads episodes (?from=episode) "
+        "and platform records (?from=platform)"
+        if len(values) == 1
+        else "give the input format once"
     )
     raise _Refused(
         _problem(
@@ -306,10 +312,11 @@ def _day(request: Request) -> dt.date:
 
 
 async def _settle(request: Request) -> Response:
-    _input_format(request)
+    source = _input_format(request)
     policy = _policy_id(request)
     body = await request.body()
-    result: Settlement = await anyio.to_thread.run_sync(lambda: settle(body, policy=policy))
+    read = settle_records if source == "platform" else settle
+    result: Settlement = await anyio.to_thread.run_sync(lambda: read(body, policy=policy))
     return Response(result.to_json().encode("utf-8"), media_type="application/json")
 
 
@@ -367,7 +374,19 @@ async def _review(request: Request) -> Response:
 
 
 async def _batch(request: Request) -> Response:
-    _input_format(request)
+    if _input_format(request) != "episode":
+        message = (
+            "the batch reads episodes only (?from=episode); settle platform records one at "
+            "a time with POST /v1/settle?from=platform"
+        )
+        raise _Refused(
+            _problem(
+                400,
+                "unsupported_input_format",
+                message,
+                [ProblemField(path="query.from", message=message)],
+            )
+        )
     policy = _policy_id(request)
     await anyio.to_thread.run_sync(resolve_policy, policy)  # a broken policy fails here
     body = await request.body()
@@ -677,6 +696,7 @@ def openapi() -> dict[str, Any]:
     _, defs = models_json_schema(
         [
             (Episode, "validation"),
+            (PlatformRecords, "validation"),
             (Settlement, "serialization"),
             (Problem, "serialization"),
             (Health, "serialization"),
@@ -698,9 +718,10 @@ def openapi() -> dict[str, Any]:
     source = _parameter(
         "from",
         "query",
-        "the input format: `episode` (the default). Platform records (`platform`) are "
-        "planned; until then `from=platform` answers 400 `unsupported_input_format`",
-        {"type": "string", "enum": ["episode"]},
+        "the input format: `episode` (the default, an Episode) or `platform` (platform "
+        "records, PlatformRecords: docs/integration.md); another answers 400 "
+        "`unsupported_input_format`",
+        {"type": "string", "enum": ["episode", "platform"]},
     )
 
     def ref(name: str) -> dict[str, str]:
@@ -723,7 +744,11 @@ def openapi() -> dict[str, Any]:
                 "parameters": [policy, source],
                 "requestBody": {
                     "required": True,
-                    "content": {"application/json": {"schema": ref("Episode")}},
+                    "content": {
+                        "application/json": {
+                            "schema": {"oneOf": [ref("Episode"), ref("PlatformRecords")]}
+                        }
+                    },
                 },
                 "responses": {
                     **ok(

@@ -173,9 +173,10 @@ def test_effective_until_without_source_is_a_load_error(tmp_path: Path) -> None:
     last day and no clause stating it must not load (the flag would have no citation)."""
     shutil.copytree(JINING.parent / "catalogues", tmp_path / "catalogues")
     original = JINING.read_text(encoding="utf-8")
-    lines = [ln for ln in original.splitlines(keepends=True) if not ln.startswith("  source: ")]
-    assert len(lines) == len(original.splitlines(keepends=True)) - 1
-    text = "".join(lines)
+    header, clauses, rest = original.partition("\nclauses:")  # the header's source only
+    lines = [ln for ln in header.splitlines(keepends=True) if not ln.startswith("  source: ")]
+    assert len(lines) == len(header.splitlines(keepends=True)) - 1
+    text = "".join(lines) + clauses + rest
     error = refused(tmp_path, text)
     assert "effective_until needs 'source'" in error.message
     assert error.line == line_of(text, "policy:")

@@ -958,6 +958,22 @@ class ProgrammeRules(FrozenModel):
     """Flags for review on a settled episode; they never change a line or an amount."""
 
 
+# --- platform codes --------------------------------------------------------------------------
+
+MedTypeCode = Annotated[str, Field(pattern=r"^[0-9A-Za-z]{1,6}$")]
+"""A 医疗类别 code of the national medical-insurance platform (``med_type``, up to 6
+characters); quote it in YAML (``"28"``) so that it stays text."""
+
+
+class PlatformCodes(Rule):
+    """How the national medical-insurance platform's records name this policy's programmes
+    (医疗类别 ``med_type`` of the 2401 admission record and the settlement list's
+    ``ipt_med_type``): code → programme. The national dictionary has no day-care code, so
+    each region sets its own; a code not listed here is refused, never read as "other"."""
+
+    med_types: dict[MedTypeCode, Programme] = Field(min_length=1)
+
+
 class RuleFile(FrozenModel):
     """A policy's rule file (``rules/<city>/<document>.yaml``)."""
 
@@ -967,6 +983,8 @@ class RuleFile(FrozenModel):
     programmes: dict[Programme, ProgrammeRules] = Field(min_length=1)
     audit_across: tuple[CrossAuditRule, ...] = ()
     """Checks across episodes (``daycare-settle audit``); they never change a settlement."""
+    platform: PlatformCodes | None = None
+    """Absent: the policy cannot settle platform records (``--from platform``)."""
 
     @model_validator(mode="after")
     def _no_profile_provenance(self) -> RuleFile:
@@ -975,5 +993,18 @@ class RuleFile(FrozenModel):
                 raise ValueError(
                     f"provenance {PROFILE_PROVENANCE!r} labels audit profiles only, "
                     "not a policy's rules"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _platform_programmes(self) -> RuleFile:
+        if self.platform is not None:
+            missing = sorted(
+                {p.value for p in self.platform.med_types.values()} - set(self.programmes)
+            )
+            if missing:
+                raise ValueError(
+                    f"platform.med_types maps to {', '.join(missing)}, which this rule file "
+                    "has no programme for"
                 )
         return self
