@@ -82,7 +82,27 @@ def test_pzh_7_1_episodes_before_and_after_settle_under_each_version(root: Path)
     assert {f.path for f in after.policy.files} - {f.path for f in before.policy.files} == {
         FIXTURE.name
     }
-    assert [f.version for f in after.policy.frames] == ["2024.1"]
+    assert [f.version for f in after.policy.amends] == ["2024.1"]
+    assert after.policy.frames == ()  # an amended version is no national frame
+    assert before.policy.amends == ()
+
+
+def test_pzh_7_1_the_trace_says_the_amendment_amends_its_base(root: Path) -> None:
+    after = settle(shifted(365), resolve_policy("panzhihua", dt.date(2026, 3, 12), root=root))
+    scope = next(s for s in after.trace if s.step == "scope")
+    assert ", amends panzhihua v2024.1 (攀医保规〔2024〕2号)" in scope.outcome
+    assert "composed with frame" not in scope.outcome
+    assert "; overriding " in scope.outcome
+    assert "programmes.day_surgery.merge.pre_admission.window (the amendment" in scope.outcome
+
+
+def test_an_amendment_carries_over_every_base_section_it_does_not_override(root: Path) -> None:
+    base, amendment = versions("panzhihua", root)
+    assert base.rules.platform is not None
+    assert base.rules.audit_across
+    assert amendment.rules.platform == base.rules.platform
+    assert amendment.rules.audit_across == base.rules.audit_across
+    assert amendment.rules.catalogues == base.rules.catalogues
 
 
 def test_pzh_7_1_amendment_cites_its_own_clause_for_the_window(root: Path) -> None:

@@ -263,12 +263,16 @@ def _settled_as(
 
 
 def _composition_text(policy: Policy) -> str:
-    """The frames a composed rule file builds on and what it overrides, for the trace."""
-    if not policy.frames:
-        return ""
-    frames = ", ".join(f"{f.id} v{f.version}" for f in policy.frames)
-    text = f", composed with frame {frames}"
-    if policy.overrides:
+    """The frames a composed rule file builds on, the version an amendment amends, and what
+    it overrides, for the trace."""
+    text = ""
+    if policy.frames:
+        text += ", composed with frame " + ", ".join(f"{f.id} v{f.version}" for f in policy.frames)
+    if policy.amends:
+        text += ", amends " + ", ".join(
+            f"{f.id} v{f.version} ({f.document})" for f in policy.amends
+        )
+    if text and policy.overrides:
         text += "; overriding " + "; ".join(f"{path} ({why})" for path, why in policy.overrides)
     return text
 

@@ -153,8 +153,8 @@ class PolicyRef(FrozenModel):
     ``sha256`` covers all of ``files``: the SHA-256 of the UTF-8 manifest holding one line
     ``"<sha256>  <path>\\n"`` per file, sorted by path (by code point) — what
     ``sha256sum`` prints for those files from the rule file's folder. ``files`` lists the
-    rule file, the frame it extends, and its catalogues and disease tables; a frame's own
-    ref lists the frame file alone."""
+    rule file, the frame or version it extends, and its catalogues and disease tables; a
+    frame's own ref (and that of an amended version) lists its file alone."""
 
     id: str
     document: str
@@ -164,6 +164,10 @@ class PolicyRef(FrozenModel):
     catalogues: tuple[CatalogueVersion, ...] = ()
     """Every catalogue and disease table read, with its version, sorted by key."""
     frames: tuple[PolicyRef, ...] = ()
+    """The national frames the rule file composes with (``extends:`` a frame file)."""
+    amends: tuple[PolicyRef, ...] = ()
+    """For an amendment: the version of the same policy it amends (``extends:`` a rule
+    file), with that file's hash; the amendment's own header decides."""
 
 
 class ConversionOutcome(FrozenModel):

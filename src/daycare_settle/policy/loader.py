@@ -177,6 +177,8 @@ class Policy:
     """Every catalogue and disease table read, with its version, format and file (by key)."""
     frames: tuple[PolicyRef, ...] = ()
     """The frames this rule file composes with (``extends:``), with their hashes."""
+    amends: tuple[PolicyRef, ...] = ()
+    """For an amendment: the version it amends (``extends:`` a rule file), with its hash."""
     overrides: tuple[tuple[str, str], ...] = ()
     """Frame values the rule file overrides explicitly: (dotted path, reason)."""
     _citations: dict[str, Citation] = field(
@@ -203,6 +205,7 @@ class Policy:
                 files=self.files,
                 catalogues=self.catalogue_versions,
                 frames=self.frames,
+                amends=self.amends,
             )
             object.__setattr__(self, "_ref", ref)  # frozen: a cache, not state
         return ref
@@ -325,7 +328,8 @@ def _compile(path: str) -> Policy:
         catalogues=catalogues,
         disease_tables=tables,
         catalogue_versions=tuple(sorted(versions, key=lambda v: v.key)),
-        frames=() if frame is None else (frame.ref,),
+        frames=() if frame is None or frame.kind != "frame" else (frame.ref,),
+        amends=() if frame is None or frame.kind != "policy" else (frame.ref,),
         overrides=() if frame is None else frame.overrides,
     )
 
