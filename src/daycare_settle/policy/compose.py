@@ -175,11 +175,12 @@ def _amend(
 
     The amendment's ``policy:`` header replaces the base's; every other section of the base
     (clauses, programmes, catalogues, ``platform``, ``audit_across`` …) carries over, and
-    the amendment's clauses and catalogues are added to the base's (the base's clauses keep citing the base's document); a value both
-    set must be equal unless the amendment lists it under ``overrides:`` with its reason.
-    The amendment must start after the base starts (and after the base's own
-    ``effective_until``, where the base states one); the registry ends the base's window the
-    day before the amendment's ``effective_from`` (docs/versions.md).
+    the amendment's clauses and catalogues are added to the base's (the base's clauses keep
+    citing the base's document); a value both set must be equal unless the amendment lists
+    it under ``overrides:`` with its reason. The amendment must start after the base starts
+    (and after the base's own ``effective_until``, where the base states one); the registry
+    ends the base's window the day before the amendment's ``effective_from``
+    (docs/versions.md).
     """
     base_doc, base_frame = compose(base_raw, chain)
     if base_frame is not None and base_frame.kind == "policy":
