@@ -9,9 +9,8 @@ quoted original text and the parameter values it read (text or reading); the cha
 prints that page to PDF with headless Chromium.
 
 The report draws what the settlement records and decides nothing itself. The merge windows
-are read from the trace steps the engine wrote (``merge`` steps: ``window from <day>`` /
-``until <day>`` or the clinical-pathway instants); a window whose bounds the trace does not
-state is not drawn, and the page says so under the timeline.
+are the bounds the engine recorded in the result's ``windows`` block (instants with
+offset); a side that merges nothing has no band, and the page says so under the timeline.
 
 The page needs no network: inline CSS, inline SVG, no script, no external font (the CSS
 names the system CJK fonts ``Noto Sans CJK SC`` / ``Noto Sans SC``). Every string that comes
@@ -26,7 +25,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -41,7 +39,14 @@ from .engine.settle import EpisodeInput
 from .errors import DaycareSettleError
 from .models.common import SHANGHAI
 from .models.episode import Episode
-from .models.settlement import Citation, Disposition, Line, Settlement, TraceStep
+from .models.settlement import (
+    Citation,
+    Disposition,
+    Line,
+    MergeWindowBounds,
+    Settlement,
+    TraceStep,
+)
 
 __all__ = [
     "ComparisonRow",
@@ -127,74 +132,37 @@ class Band:
     open_start: bool = False
 
 
-_DAY_FROM = re.compile(r"window from (\d{4}-\d{2}-\d{2}) \(calendar day\)")
-_DAY_UNTIL = re.compile(r"window until (\d{4}-\d{2}-\d{2}) \(calendar day\)")
-_FIRST_VISIT = re.compile(r"from the first visit for this disease at (\S+)")
-_PATHWAY_END = re.compile(r"until the end of the clinical pathway at (\S+)")
-
-
-def _day_start(day: str) -> dt.datetime:
-    return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(), SHANGHAI)
-
-
-def _instant(text: str) -> dt.datetime | None:
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=SHANGHAI)
+def _instant(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
 
 
 def merge_bands(settlement: Settlement, episode: Episode) -> tuple[list[Band], list[str]]:
-    """The merge windows the trace records, and a note for each one it could not draw."""
+    """The merge windows the settlement records (``windows``), and a note for each side
+    that has none."""
     bands: list[Band] = []
     notes: list[str] = []
-    for item in settlement.trace:
-        if item.step != "merge" or item.rule.startswith("during_stay"):
+    windows = settlement.windows
+    if windows is None:
+        return bands, ["No merge windows: the policy does not cover the programme."]
+    for side in ("pre_admission", "post_discharge"):
+        name = side.replace("_", "-")
+        bounds: MergeWindowBounds | None = getattr(windows, side)
+        if bounds is None:
+            notes.append(f"No {name} merge window: no {name} costs merge.")
             continue
-        side = item.rule.split(":")[0]
-        if item.rule.endswith(": none"):
-            notes.append(f"No {side.replace('_', '-')} merge window: {item.outcome}")
-            continue
-        kind = "merge-dropped" if "not applied" in item.outcome else "merge"
-        label = f"{side.replace('_', '-')} window"
-        if kind == "merge-dropped":
-            label += " (not applied)"
-        band = _window(item, side, label, kind, episode)
-        if band is None:
+        kind = "merge" if bounds.applied else "merge-dropped"
+        label = f"{name} window" + ("" if bounds.applied else " (not applied)")
+        end = _instant(bounds.end)
+        if bounds.start is None:
+            bands.append(Band(label, end, end, kind, open_start=True))
             notes.append(
-                f"The {side.replace('_', '-')} window is not drawn: its bounds are not stated "
-                f"in the result (trace: {item.outcome})"
+                f"The {name} window has no start (any time before admission: no "
+                "clinical_pathway.first_visit_at); it is drawn from the left edge of the "
+                "timeline."
             )
         else:
-            bands.append(band)
-            if band.open_start:
-                notes.append(
-                    f"The {side.replace('_', '-')} window has no start (trace: {item.outcome}); "
-                    "it is drawn from the left edge of the timeline."
-                )
+            bands.append(Band(label, _instant(bounds.start), end, kind))
     return bands, notes
-
-
-def _window(item: TraceStep, side: str, label: str, kind: str, episode: Episode) -> Band | None:
-    text = item.outcome
-    if side == "pre_admission":
-        if match := _DAY_FROM.search(text):
-            return Band(label, _day_start(match.group(1)), episode.admitted_at, kind)
-        if (match := _FIRST_VISIT.search(text)) and (moment := _instant(match.group(1))):
-            return Band(label, moment, episode.admitted_at, kind)
-        if "from any time before admission" in text:
-            return Band(label, episode.admitted_at, episode.admitted_at, kind, open_start=True)
-        return None
-    if match := _DAY_UNTIL.search(text):
-        end = _day_start(match.group(1)) + dt.timedelta(days=1)
-        return Band(label, episode.discharged_at, end, kind)
-    if match := _PATHWAY_END.search(text):
-        if match.group(1).startswith("discharge"):
-            return Band(label, episode.discharged_at, episode.discharged_at, kind)
-        if moment := _instant(match.group(1).rstrip(";,")):
-            return Band(label, episode.discharged_at, moment, kind)
-    return None
 
 
 def limit_bands(settlement: Settlement, episode: Episode) -> tuple[list[Band], list[str]]:

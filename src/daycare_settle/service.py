@@ -143,6 +143,8 @@ class VersionSummary(_Model):
     region: str
     effective_from: dt.date
     effective_until: dt.date | None
+    """The last day in force: the header's ``effective_until``, or for a version a later
+    amendment ends, the day before the amendment starts (``null``: open)."""
     sha256: str
     """The combined digest of every file the version reads (see ``PolicyRef``)."""
     programmes: list[str]
@@ -436,7 +438,7 @@ def _summary(policy: Policy) -> VersionSummary:
         title=header.title,
         region=header.region,
         effective_from=header.effective_from,
-        effective_until=header.effective_until,
+        effective_until=policy.last_day,  # the registry's end for an amended version
         sha256=policy.sha256,
         programmes=[p.value for p in policy.rules.programmes],
     )

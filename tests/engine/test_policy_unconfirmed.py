@@ -16,7 +16,7 @@ from daycare_settle import InvalidArgument, PolicyLoadError, PolicyUnconfirmed, 
 from daycare_settle.cli import main
 from daycare_settle.policy.loader import load_policy_file
 from daycare_settle.policy.registry import rules_root
-from tests.builders import EXAMPLES, example_episodes
+from tests.builders import EXAMPLES, example_episodes, session
 
 EPISODE = EXAMPLES / "panzhihua" / "day-surgery-cholecystectomy-preop-exams.json"
 CONFIRMED = dt.date(2026, 11, 23)
@@ -113,3 +113,23 @@ def test_a_region_may_not_be_confirmed_beyond_its_frame(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     with pytest.raises(PolicyLoadError, match="later than that of the frame"):
         load_policy_file(path)
+
+
+def _uncovered(day: dt.date) -> dict[str, Any]:
+    """The example moved to ``day`` as a programme Panzhihua does not cover."""
+    data = admitted_on(day)
+    data["programme"] = "oncology_day_ward"
+    data["sessions"] = [session(data["admitted_at"], data["discharged_at"])]
+    return data
+
+
+def test_pzh_3_an_uncovered_programme_after_confirmation_still_carries_the_flag() -> None:
+    result = settle(_uncovered(dt.date(2030, 3, 1)), "panzhihua")
+    assert [r.code for r in result.rejection_reasons] == ["PROGRAMME_NOT_COVERED"]
+    assert codes(result) == ["POLICY_UNCONFIRMED"]
+    assert codes(settle(_uncovered(CONFIRMED), "panzhihua")) == []
+
+
+def test_pzh_3_strict_refuses_an_uncovered_programme_after_confirmation() -> None:
+    with pytest.raises(PolicyUnconfirmed):
+        settle(_uncovered(dt.date(2030, 3, 1)), "panzhihua", strict=True)

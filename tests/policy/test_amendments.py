@@ -16,9 +16,10 @@ import pytest
 
 from daycare_settle import PolicyLoadError, settle
 from daycare_settle.cli import main
+from daycare_settle.policy import registry
 from daycare_settle.policy.loader import load_policy_file
 from daycare_settle.policy.registry import refresh, resolve_policy, rules_root, versions
-from tests.builders import EXAMPLES
+from tests.builders import EXAMPLES, charge, episode, session
 
 FIXTURE = Path(__file__).parent / "data" / "panzhihua-amendment-2026.yaml"
 EPISODE = EXAMPLES / "panzhihua" / "day-surgery-cholecystectomy-preop-exams.json"
@@ -43,8 +44,8 @@ def shifted(days: int) -> dict[str, Any]:
 
     data["admitted_at"] = move(data["admitted_at"])
     data["discharged_at"] = move(data["discharged_at"])
-    for charge in data["charges"]:
-        charge["at"] = move(charge["at"])
+    for item in data["charges"]:
+        item["at"] = move(item["at"])
     return data
 
 
@@ -82,7 +83,27 @@ def test_pzh_7_1_episodes_before_and_after_settle_under_each_version(root: Path)
     assert {f.path for f in after.policy.files} - {f.path for f in before.policy.files} == {
         FIXTURE.name
     }
-    assert [f.version for f in after.policy.frames] == ["2024.1"]
+    assert [f.version for f in after.policy.amends] == ["2024.1"]
+    assert after.policy.frames == ()  # an amended version is no national frame
+    assert before.policy.amends == ()
+
+
+def test_pzh_7_1_the_trace_says_the_amendment_amends_its_base(root: Path) -> None:
+    after = settle(shifted(365), resolve_policy("panzhihua", dt.date(2026, 3, 12), root=root))
+    scope = next(s for s in after.trace if s.step == "scope")
+    assert ", amends panzhihua v2024.1 (攀医保规〔2024〕2号)" in scope.outcome
+    assert "composed with frame" not in scope.outcome
+    assert "; overriding " in scope.outcome
+    assert "programmes.day_surgery.merge.pre_admission.window (the amendment" in scope.outcome
+
+
+def test_an_amendment_carries_over_every_base_section_it_does_not_override(root: Path) -> None:
+    base, amendment = versions("panzhihua", root)
+    assert base.rules.platform is not None
+    assert base.rules.audit_across
+    assert amendment.rules.platform == base.rules.platform
+    assert amendment.rules.audit_across == base.rules.audit_across
+    assert amendment.rules.catalogues == base.rules.catalogues
 
 
 def test_pzh_7_1_amendment_cites_its_own_clause_for_the_window(root: Path) -> None:
@@ -204,3 +225,49 @@ def test_policy_show_of_a_bundled_policy_lists_readings(
     )
     assert main(["policy", "show", "panzhihua", "--on", "2024-01-01"]) == 2
     assert "policy_not_in_force" in capsys.readouterr().err
+
+
+def test_pzh_7_1_the_amended_version_ends_the_day_before_everywhere(root: Path) -> None:
+    base, amendment = versions("panzhihua", root)
+    assert base.rules.policy.effective_until is None  # the header states no end
+    assert base.last_day == dt.date(2025, 12, 31)
+    assert base.window_text() == "2024-11-12 .. 2025-12-31"
+    assert not base.in_force_on(dt.date(2026, 1, 1))
+    assert base.end is not None
+    assert base.end.amended_by == "测试用修订（非真实文件） v2026.1"
+    assert amendment.last_day is None
+    assert amendment.end is None
+
+
+def test_pzh_7_1_sessions_after_the_amended_end_are_flagged(root: Path) -> None:
+    admitted = "2025-12-31T20:00:00+08:00"
+    cycle = episode(
+        "day_chemo",
+        admitted_at=admitted,
+        discharged_at="2026-01-01T10:00:00+08:00",
+        sessions=[session("2025-12-31T21:00:00+08:00", "2026-01-01T03:00:00+08:00")],
+        charges=[charge("c-stay", "2025-12-31T22:00:00+08:00")],
+    )
+    policy = resolve_policy("panzhihua", dt.date(2025, 12, 31), root=root)
+    assert "SESSIONS_AFTER_POLICY_END" not in [f.code for f in settle(cycle, policy).flags]
+    cycle["sessions"].append(session("2026-01-01T04:00:00+08:00", "2026-01-01T08:00:00+08:00"))
+    result = settle(cycle, policy)
+    late = next(f for f in result.flags if f.code == "SESSIONS_AFTER_POLICY_END")
+    assert "2026-01-01T04:00:00+08:00" in late.message
+    assert "after 2025-12-31" in late.message
+    assert "amended by 测试用修订（非真实文件） v2026.1" in late.message
+    assert late.citation is not None
+    assert late.citation.document == "攀医保规〔2024〕2号"  # the amendment's scope clause
+
+
+def test_pzh_7_1_policies_lists_the_registry_end(
+    root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(registry, "rules_root", lambda: root)
+    refresh()
+    assert main(["policies"]) == 0
+    rows = [row.split("\t") for row in capsys.readouterr().out.splitlines()]
+    assert [row[2] for row in rows if row[0] == "panzhihua"] == [
+        "2024-11-12 .. 2025-12-31",
+        "2026-01-01 .. open",
+    ]

@@ -294,3 +294,46 @@ def test_national_definition_reading_needs_a_national_clause(rules: Path) -> Non
     text = path.read_text(encoding="utf-8")
     needle = "          source: qy_2_5\n"
     assert caught.value.line == text[: text.index(needle)].count("\n") + 1
+
+
+# --- labels checked against the texts (docs/readings.md, POLICIES.md) -------------------------
+
+
+def _catalogue_status(policy: str, key: str) -> str:
+    compiled = load_policy(policy)
+    found = compiled.catalogues.get(key) or compiled.disease_tables[key]
+    return str(found.header.status)
+
+
+def test_qy_2_1_the_starter_disease_catalogue_is_illustrative() -> None:
+    """二、（一）: annex 1 is not published; the bundled list is a starter, not the text."""
+    found = entry("qingyuan", "catalogues.day_surgery_diseases")
+    assert found.provenance == "illustrative"
+    assert "annex 1" in found.note
+    assert _catalogue_status("qingyuan", "day_surgery_diseases") == "starter"
+
+
+@pytest.mark.parametrize(
+    ("key", "clause"),
+    [
+        ("day_surgery_procedures", "第六条（一）"),
+        ("chemo_diseases", "第六条（二）"),
+        ("tcm_diseases", "第六条（三）"),
+    ],
+)
+def test_pzh_6_the_starter_catalogues_are_illustrative(key: str, clause: str) -> None:
+    """第六条 names the lists without publishing them: the bundled ones are starters."""
+    found = entry("panzhihua", f"catalogues.{key}")
+    assert found.provenance == "illustrative"
+    assert found.clause == f"{clause} (攀医保规〔2024〕2号)"
+    assert _catalogue_status("panzhihua", key) == "starter"
+
+
+@pytest.mark.parametrize("policy", policy_ids())
+def test_no_catalogue_the_text_does_not_state_is_labelled_explicit(policy: str) -> None:
+    """A catalogue whose own header says it is a starter or illustrative list is a reading
+    of the clause that names it, never the clause's text."""
+    compiled = load_policy(policy)
+    for key, ref in compiled.rules.catalogues.items():
+        if _catalogue_status(policy, key) != "official":
+            assert ref.provenance != "explicit", f"{policy}: catalogues.{key}"

@@ -189,25 +189,53 @@ def test_a_window_not_applied_after_conversion_is_drawn_as_not_applied() -> None
     assert [b.kind for b in bands] == ["merge", "merge-dropped"]
 
 
-def test_an_open_window_and_an_unstated_window_are_named_under_the_timeline() -> None:
+def test_an_open_window_is_named_under_the_timeline() -> None:
     path = next(p for p in ALL if p.stem == "day-surgery-cataract-no-first-visit")
     result, text = _settled(path)
-    parsed = parse_episode(text)
-    bands, notes = merge_bands(result, parsed)
+    bands, notes = merge_bands(result, parse_episode(text))
+    assert result.windows is not None
+    assert result.windows.pre_admission is not None
+    assert result.windows.pre_admission.start is None
     assert bands[0].open_start
     assert any("has no start" in note for note in notes)
-    vague = tuple(
-        s.model_copy(update={"outcome": "a window the engine does not date"})
-        if s.step == "merge" and s.rule.startswith("post_discharge")
-        else s
+
+
+def test_the_bands_come_from_the_recorded_windows_not_the_trace_text() -> None:
+    path = next(p for p in ALL if p.stem == "day-surgery-cholecystectomy-preop-exams")
+    result, text = _settled(path)
+    parsed = parse_episode(text)
+    reworded = tuple(
+        s.model_copy(update={"outcome": "reworded"}) if s.step == "merge" else s
         for s in result.trace
     )
-    bands, notes = merge_bands(result.model_copy(update={"trace": vague}), parsed)
-    assert len(bands) == 1
-    assert any("post-discharge window is not drawn" in note for note in notes)
-    assert "post-discharge window is not drawn" in render_html(
-        result.model_copy(update={"trace": vague}), text
+    assert merge_bands(result.model_copy(update={"trace": reworded}), parsed) == merge_bands(
+        result, parsed
     )
+    no_windows = result.model_copy(update={"windows": None})
+    bands, notes = merge_bands(no_windows, parsed)
+    assert bands == []
+    assert any("No merge windows" in note for note in notes)
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_the_bands_equal_the_recorded_bounds_for_every_example(path: Path) -> None:
+    result, text = _settled(path)
+    bands, notes = merge_bands(result, parse_episode(text))
+    assert result.windows is not None
+    drawn = {b.label.split(" window")[0]: b for b in bands}
+    for side in ("pre_admission", "post_discharge"):
+        bounds = getattr(result.windows, side)
+        name = side.replace("_", "-")
+        if bounds is None:
+            assert name not in drawn
+            assert f"No {name} merge window: no {name} costs merge." in notes
+            continue
+        band = drawn[name]
+        assert band.end.isoformat() == bounds.end
+        assert band.open_start == (bounds.start is None)
+        if bounds.start is not None:
+            assert band.start.isoformat() == bounds.start
+        assert band.kind == ("merge" if bounds.applied else "merge-dropped")
 
 
 def test_the_time_limit_is_drawn_from_admission() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import socket
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -19,7 +20,9 @@ from daycare_settle.errors import PolicyLoadError
 from daycare_settle.models.common import SHANGHAI
 from daycare_settle.policy import policy_ids, resolve_policy, versions
 from daycare_settle.policy.readings import readings
+from daycare_settle.policy.registry import refresh, rules_root
 from tests.builders import EXAMPLES, episode, example_episodes
+from tests.policy.test_amendments import FIXTURE
 from tests.service.conftest import LiveServer
 
 EXAMPLE_PATHS = example_episodes()
@@ -413,3 +416,21 @@ def test_concurrent_requests_answer_the_same_bytes(live: LiveServer) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(pool.map(post, paths * 4))
     assert answers == [wanted[p] for p in paths * 4]
+
+
+def test_policies_list_the_registry_end_of_an_amended_version(
+    live: LiveServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """docs/versions.md: a version a later amendment ends is listed with the registry's end
+    (the day before the amendment starts), not its header's open window."""
+    shutil.copytree(rules_root() / "panzhihua", tmp_path / "panzhihua")
+    shutil.copy(FIXTURE, tmp_path / "panzhihua" / FIXTURE.name)
+    refresh()
+    monkeypatch.setattr(service_module, "versions", lambda policy_id: versions(policy_id, tmp_path))
+    try:
+        response = live.client.get("/v1/policies")
+    finally:
+        refresh()
+    listed = {entry["id"]: entry for entry in response.json()["policies"]}
+    windows = [(v["effective_from"], v["effective_until"]) for v in listed["panzhihua"]["versions"]]
+    assert windows == [("2024-11-12", "2025-12-31"), ("2026-01-01", None)]

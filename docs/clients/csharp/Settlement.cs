@@ -67,6 +67,9 @@ namespace DaycareSettle.Client.SettlementTypes
 
         [JsonPropertyName("trace")]
         public TraceStep[] Trace { get; set; }
+
+        [JsonPropertyName("windows")]
+        public MergeWindows? Windows { get; set; }
     }
 
     /// <summary>
@@ -211,11 +214,14 @@ namespace DaycareSettle.Client.SettlementTypes
     /// ``sha256`` covers all of ``files``: the SHA-256 of the UTF-8 manifest holding one line
     /// ``"&lt;sha256&gt;  &lt;path&gt;\n"`` per file, sorted by path (by code point) — what
     /// ``sha256sum`` prints for those files from the rule file's folder. ``files`` lists the
-    /// rule file, the frame it extends, and its catalogues and disease tables; a frame's own
-    /// ref lists the frame file alone.
+    /// rule file, the frame or version it extends, and its catalogues and disease tables; a
+    /// frame's own ref (and that of an amended version) lists its file alone.
     /// </summary>
     public partial class PolicyRef
     {
+        [JsonPropertyName("amends")]
+        public PolicyRef[] Amends { get; set; }
+
         [JsonPropertyName("catalogues")]
         public CatalogueVersion[] Catalogues { get; set; }
 
@@ -392,6 +398,50 @@ namespace DaycareSettle.Client.SettlementTypes
         public string Value { get; set; }
     }
 
+    /// <summary>
+    /// The merge windows of the episode, one per side; ``null`` for a side whose rule
+    /// merges nothing (``kind: none``).
+    /// </summary>
+    public partial class MergeWindows
+    {
+        [JsonPropertyName("post_discharge")]
+        public MergeWindowBounds? PostDischarge { get; set; }
+
+        [JsonPropertyName("pre_admission")]
+        public MergeWindowBounds? PreAdmission { get; set; }
+    }
+
+    /// <summary>
+    /// One merge window of this episode as the engine fixed it: the span a charge of that
+    /// side must fall in (its other conditions are judged apart, per charge).
+    ///
+    /// ``start`` and ``end`` are instants (ISO 8601 with offset). A calendar-day window
+    /// (``basis: calendar_days``) covers whole days in Asia/Shanghai: ``first_day`` ..
+    /// ``last_day`` inclusive, i.e. from 00:00 of the first day to 00:00 of the day after the
+    /// last. A pre-admission window ends at admission (charges before it); a post-discharge
+    /// window starts at discharge (charges after it).
+    /// </summary>
+    public partial class MergeWindowBounds
+    {
+        [JsonPropertyName("applied")]
+        public bool Applied { get; set; }
+
+        [JsonPropertyName("basis")]
+        public Basis Basis { get; set; }
+
+        [JsonPropertyName("end")]
+        public string End { get; set; }
+
+        [JsonPropertyName("first_day")]
+        public string? FirstDay { get; set; }
+
+        [JsonPropertyName("last_day")]
+        public string? LastDay { get; set; }
+
+        [JsonPropertyName("start")]
+        public string? Start { get; set; }
+    }
+
     public enum Mode { Merged, Separate };
 
     public enum Severity { Info, Violation, Warning };
@@ -408,6 +458,8 @@ namespace DaycareSettle.Client.SettlementTypes
     public enum Status { Rejected, Settled };
 
     public enum TimeLimitStatus { Exceeded, Extended, NotApplicable, Within };
+
+    public enum Basis { CalendarDays, ClinicalPathway };
 
     public partial class Settlement
     {
@@ -432,6 +484,7 @@ namespace DaycareSettle.Client.SettlementTypes
                 SettledAsConverter.Singleton,
                 StatusConverter.Singleton,
                 TimeLimitStatusConverter.Singleton,
+                BasisConverter.Singleton,
                 new DateOnlyConverter(),
                 new TimeOnlyConverter(),
                 IsoDateTimeOffsetConverter.Singleton
@@ -705,6 +758,40 @@ namespace DaycareSettle.Client.SettlementTypes
         }
 
         public static readonly TimeLimitStatusConverter Singleton = new TimeLimitStatusConverter();
+    }
+
+    internal class BasisConverter : JsonConverter<Basis>
+    {
+        public override bool CanConvert(Type t) => t == typeof(Basis);
+
+        public override Basis Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            var value = reader.GetString();
+            switch (value)
+            {
+                case "calendar_days":
+                    return Basis.CalendarDays;
+                case "clinical_pathway":
+                    return Basis.ClinicalPathway;
+            }
+            throw new Exception("Cannot unmarshal type Basis");
+        }
+
+        public override void Write(Utf8JsonWriter writer, Basis value, JsonSerializerOptions options)
+        {
+            switch (value)
+            {
+                case Basis.CalendarDays:
+                    JsonSerializer.Serialize(writer, "calendar_days", options);
+                    return;
+                case Basis.ClinicalPathway:
+                    JsonSerializer.Serialize(writer, "clinical_pathway", options);
+                    return;
+            }
+            throw new Exception("Cannot marshal type Basis");
+        }
+
+        public static readonly BasisConverter Singleton = new BasisConverter();
     }
     
     public class DateOnlyConverter : JsonConverter<DateOnly>

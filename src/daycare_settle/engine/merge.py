@@ -18,9 +18,15 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..codes import LineReason
-from ..models.common import local_date
+from ..models.common import SHANGHAI, local_date
 from ..models.episode import Charge, Episode
-from ..models.settlement import Citation, ParameterRead, TraceStep
+from ..models.settlement import (
+    Citation,
+    MergeWindowBounds,
+    MergeWindows,
+    ParameterRead,
+    TraceStep,
+)
 from ..policy.loader import Policy
 from ..policy.schema import (
     ClinicalPathwayWindow,
@@ -109,6 +115,66 @@ def plan_merge(
         pre_admission=plans[0],
         post_discharge=plans[1],
         during_stay=StayPlan(during, cite(policy, during)),
+    )
+
+
+def merge_windows(
+    episode: Episode, rules: MergeRules, conversion: ConvertToOrdinaryInpatient | None
+) -> MergeWindows:
+    """The merge windows of ``episode`` as values (the same bounds :func:`plan_merge` fixes
+    and the trace states): what the result's ``windows`` block records."""
+    sides: dict[Side, MergeWindowBounds | None] = {}
+    for side in ("pre_admission", "post_discharge"):
+        rule: MergeRule = getattr(rules, side)
+        applied = conversion is None or side in conversion.keep_merges
+        record: Callable[[Episode, Side, Any, Bound, bool], MergeWindowBounds | None] = (
+            _SIDE_WINDOWS[type(rule)]
+        )
+        sides[side] = record(episode, side, rule, _bound(episode, side, rule), applied)
+    return MergeWindows(
+        pre_admission=sides["pre_admission"], post_discharge=sides["post_discharge"]
+    )
+
+
+def _none_window(
+    episode: Episode, side: Side, rule: NoMerge, bound: Bound, applied: bool
+) -> MergeWindowBounds | None:
+    return None
+
+
+def _window_bounds(
+    episode: Episode, side: Side, rule: MergeWindow, bound: Bound, applied: bool
+) -> MergeWindowBounds | None:
+    if bound.day is not None:
+        midnight = dt.datetime.combine(bound.day, dt.time(), SHANGHAI)
+        if side == "pre_admission":
+            return MergeWindowBounds(
+                basis="calendar_days",
+                start=midnight.isoformat(),
+                end=episode.admitted_at.isoformat(),
+                first_day=bound.day.isoformat(),
+                applied=applied,
+            )
+        return MergeWindowBounds(
+            basis="calendar_days",
+            start=episode.discharged_at.isoformat(),
+            end=(midnight + dt.timedelta(days=1)).isoformat(),
+            last_day=bound.day.isoformat(),
+            applied=applied,
+        )
+    moment = None if bound.moment is None else bound.moment.isoformat()
+    if side == "pre_admission":
+        return MergeWindowBounds(
+            basis="clinical_pathway",
+            start=moment,
+            end=episode.admitted_at.isoformat(),
+            applied=applied,
+        )
+    return MergeWindowBounds(
+        basis="clinical_pathway",
+        start=episode.discharged_at.isoformat(),
+        end=moment or episode.discharged_at.isoformat(),
+        applied=applied,
     )
 
 
@@ -329,6 +395,12 @@ _SIDE_BOUNDS: dict[type[Any], Callable[[Episode, Side, Any], Bound]] = {
     NoMerge: _none_bound,
     MergeWindow: _window_bound,
 }
+_SIDE_WINDOWS: dict[
+    type[Any], Callable[[Episode, Side, Any, Bound, bool], MergeWindowBounds | None]
+] = {
+    NoMerge: _none_window,
+    MergeWindow: _window_bounds,
+}
 _SIDE_TRACES: dict[type[Any], Callable[[Policy, Side, Any, Bound, Rule | None], TraceStep]] = {
     NoMerge: _none_trace,
     MergeWindow: _window_trace,
@@ -349,6 +421,7 @@ _DURING_PLACES: dict[type[Any], Callable[[Episode, StayPlan, Any, Charge], Place
 require_complete(_WINDOW_BOUNDS, WindowRule, "engine/merge.py windows")
 require_complete(_WINDOW_TRACES, WindowRule, "engine/merge.py window traces")
 require_complete(_SIDE_BOUNDS, MergeRule, "engine/merge.py side bounds")
+require_complete(_SIDE_WINDOWS, MergeRule, "engine/merge.py side windows")
 require_complete(_SIDE_TRACES, MergeRule, "engine/merge.py side traces")
 require_complete(_SIDE_PLACES, MergeRule, "engine/merge.py sides")
 require_complete(_DURING_PLACES, DuringStayRule, "engine/merge.py during_stay")

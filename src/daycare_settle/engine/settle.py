@@ -34,7 +34,13 @@ from .eligibility import check_eligibility
 from .fees import place_daily_fees
 from .findings import Findings
 from .lines import Placement, build_lines, build_totals, disallowed, not_merged
-from .merge import MergePlan, place_during_stay, place_outside_charge, plan_merge
+from .merge import (
+    MergePlan,
+    merge_windows,
+    place_during_stay,
+    place_outside_charge,
+    plan_merge,
+)
 from .payment import decide_payment
 from .sessions import place_between_sessions
 from .stay import place_stay_charge
@@ -186,6 +192,10 @@ def _key(name: str) -> str:
 def settle_episode(episode: Episode, policy: Policy) -> Settlement:
     """Settle a validated episode under a compiled policy already chosen for it."""
     findings = Findings()
+    if _unconfirmed(episode, policy):  # whatever else happens, before any other outcome
+        scope = Rule(source=policy.rules.policy.scope)
+        text = _unconfirmed_text(episode, policy)
+        findings.flags.append(flag(policy, FlagCode.POLICY_UNCONFIRMED, "warning", text, scope))
     rules = policy.programme(episode.programme)
     if rules is None:
         return _not_covered(episode, policy, findings)
@@ -205,10 +215,6 @@ def settle_episode(episode: Episode, policy: Policy) -> Settlement:
             ),
         )
     )
-    if _unconfirmed(episode, policy):
-        scope = Rule(source=policy.rules.policy.scope)
-        text = _unconfirmed_text(episode, policy)
-        findings.flags.append(flag(policy, FlagCode.POLICY_UNCONFIRMED, "warning", text, scope))
     check_eligibility(episode, policy, rules.eligibility, findings)
     time_limit = check_time_limit(episode, policy, rules.time_limit, findings)
     flag_sessions_after_policy_end(episode, policy, findings)
@@ -237,6 +243,7 @@ def settle_episode(episode: Episode, policy: Policy) -> Settlement:
         settled_as=None if rejected else _settled_as(conversion),
         conversion=None if rejected else conversion_outcome(episode, policy, conversion),
         time_limit=time_limit,
+        windows=merge_windows(episode, rules.merge, conversion),
         payment=payment,
         lines=build_lines(episode.charges, placements),
         totals=build_totals(episode.charges, placements),
@@ -256,12 +263,16 @@ def _settled_as(
 
 
 def _composition_text(policy: Policy) -> str:
-    """The frames a composed rule file builds on and what it overrides, for the trace."""
-    if not policy.frames:
-        return ""
-    frames = ", ".join(f"{f.id} v{f.version}" for f in policy.frames)
-    text = f", composed with frame {frames}"
-    if policy.overrides:
+    """The frames a composed rule file builds on, the version an amendment amends, and what
+    it overrides, for the trace."""
+    text = ""
+    if policy.frames:
+        text += ", composed with frame " + ", ".join(f"{f.id} v{f.version}" for f in policy.frames)
+    if policy.amends:
+        text += ", amends " + ", ".join(
+            f"{f.id} v{f.version} ({f.document})" for f in policy.amends
+        )
+    if text and policy.overrides:
         text += "; overriding " + "; ".join(f"{path} ({why})" for path, why in policy.overrides)
     return text
 
@@ -379,6 +390,6 @@ def _not_covered(episode: Episode, policy: Policy, findings: Findings) -> Settle
         payment=None,
         lines=build_lines(episode.charges, placements),
         totals=build_totals(episode.charges, placements),
-        flags=(),
+        flags=tuple(findings.flags),
         trace=tuple(findings.trace),
     )

@@ -238,21 +238,25 @@ def flag_sessions_after_policy_end(episode: Episode, policy: Policy, findings: F
     day settles the whole cycle, but those sessions lie outside its window. The flag names
     the sessions and cites the clause stating the window (the header's ``source``)."""
     header = policy.rules.policy
-    last = header.effective_until
+    last = policy.last_day  # the registry's end where a later amendment ends the version
     if last is None:
         return
     late = sorted(s.start for s in episode.sessions if local_date(s.start) > last)
     if not late:
         return
     named = f"{len(late)} session(s) starting " + ", ".join(s.isoformat() for s in late)
+    ended = "" if policy.end is None else f", amended by {policy.end.amended_by} from the next day"
     findings.flags.append(
         Flag(
             code=FlagCode.SESSIONS_AFTER_POLICY_END,
             severity="warning",
             message=(
                 f"{named}: after {last}, the last day of {header.document} "
-                f"({header.effective_from}..{last}); the cycle was admitted inside the window"
+                f"({header.effective_from}..{last}{ended}); the cycle was admitted inside "
+                "the window"
             ),
-            citation=policy.citation(header.source),
+            citation=(
+                policy.end.citation if policy.end is not None else policy.citation(header.source)
+            ),
         )
     )

@@ -153,8 +153,8 @@ class PolicyRef(FrozenModel):
     ``sha256`` covers all of ``files``: the SHA-256 of the UTF-8 manifest holding one line
     ``"<sha256>  <path>\\n"`` per file, sorted by path (by code point) — what
     ``sha256sum`` prints for those files from the rule file's folder. ``files`` lists the
-    rule file, the frame it extends, and its catalogues and disease tables; a frame's own
-    ref lists the frame file alone."""
+    rule file, the frame or version it extends, and its catalogues and disease tables; a
+    frame's own ref (and that of an amended version) lists its file alone."""
 
     id: str
     document: str
@@ -164,6 +164,10 @@ class PolicyRef(FrozenModel):
     catalogues: tuple[CatalogueVersion, ...] = ()
     """Every catalogue and disease table read, with its version, sorted by key."""
     frames: tuple[PolicyRef, ...] = ()
+    """The national frames the rule file composes with (``extends:`` a frame file)."""
+    amends: tuple[PolicyRef, ...] = ()
+    """For an amendment: the version of the same policy it amends (``extends:`` a rule
+    file), with that file's hash; the amendment's own header decides."""
 
 
 class ConversionOutcome(FrozenModel):
@@ -177,6 +181,39 @@ class ConversionOutcome(FrozenModel):
     ward: str
     mode: Literal["merged", "separate"]
     citation: Citation | None
+
+
+class MergeWindowBounds(FrozenModel):
+    """One merge window of this episode as the engine fixed it: the span a charge of that
+    side must fall in (its other conditions are judged apart, per charge).
+
+    ``start`` and ``end`` are instants (ISO 8601 with offset). A calendar-day window
+    (``basis: calendar_days``) covers whole days in Asia/Shanghai: ``first_day`` ..
+    ``last_day`` inclusive, i.e. from 00:00 of the first day to 00:00 of the day after the
+    last. A pre-admission window ends at admission (charges before it); a post-discharge
+    window starts at discharge (charges after it)."""
+
+    basis: Literal["calendar_days", "clinical_pathway"]
+    start: str | None
+    """The first instant of the window; ``null`` when it has no start (a clinical-pathway
+    window without ``clinical_pathway.first_visit_at``: any time before admission)."""
+    end: str
+    """The end of the window: admission (pre-admission); 00:00 after ``last_day``, or the
+    end of the clinical pathway (inclusive; discharge when it is not given) (post-discharge)."""
+    first_day: str | None = None
+    """A pre-admission calendar-day window: its first day (ISO date); else ``null``."""
+    last_day: str | None = None
+    """A post-discharge calendar-day window: its last day (ISO date); else ``null``."""
+    applied: bool = True
+    """``false`` when a conversion to ordinary inpatient care drops this merge."""
+
+
+class MergeWindows(FrozenModel):
+    """The merge windows of the episode, one per side; ``null`` for a side whose rule
+    merges nothing (``kind: none``)."""
+
+    pre_admission: MergeWindowBounds | None
+    post_discharge: MergeWindowBounds | None
 
 
 class Settlement(FrozenModel):
@@ -195,6 +232,9 @@ class Settlement(FrozenModel):
     conversion: ConversionOutcome | None = None
     """Present when the episode converted and settled: the conversion and its mode."""
     time_limit: TimeLimit
+    windows: MergeWindows | None = None
+    """The merge windows as the engine fixed them (``null`` when the policy does not cover
+    the programme, so no merge rule applies)."""
     payment: Payment | None
     lines: tuple[Line, ...]
     totals: Totals

@@ -173,12 +173,14 @@ def _amend(
     """An amendment (a rule file whose ``extends`` names another rule file of the same
     policy id) composed onto the version it amends.
 
-    The amendment's ``policy:`` header replaces the base's; its clauses and catalogues are
-    added to the base's (the base's clauses keep citing the base's document); a value both
-    set must be equal unless the amendment lists it under ``overrides:`` with its reason.
-    The amendment must start after the base starts (and after the base's own
-    ``effective_until``, where the base states one); the registry ends the base's window the
-    day before the amendment's ``effective_from`` (docs/versions.md).
+    The amendment's ``policy:`` header replaces the base's; every other section of the base
+    (clauses, programmes, catalogues, ``platform``, ``audit_across`` …) carries over, and
+    the amendment's clauses and catalogues are added to the base's (the base's clauses keep
+    citing the base's document); a value both set must be equal unless the amendment lists
+    it under ``overrides:`` with its reason. The amendment must start after the base starts
+    (and after the base's own ``effective_until``, where the base states one); the registry
+    ends the base's window the day before the amendment's ``effective_from``
+    (docs/versions.md).
     """
     base_doc, base_frame = compose(base_raw, chain)
     if base_frame is not None and base_frame.kind == "policy":
@@ -222,15 +224,17 @@ def _amend(
     composed = YamlDocument(file=amendment.file, data=None, context=context)
     data = amendment.data
     own_part = {k: v for k, v in data.items() if k not in ("extends", "overrides")}
+    # every section of the base but its header (the amendment's replaces it) carries over:
+    # clauses, programmes, catalogues, platform, audit_across and whatever RuleFile gains
     base_part: dict[str, Any] = {
-        "clauses": {
-            key: {"document": base.document, **clause}
-            for key, clause in base_doc.data.get("clauses", {}).items()
-        },
-        "programmes": base_doc.data.get("programmes", {}),
+        key: value
+        for key, value in base_doc.data.items()
+        if key not in ("policy", "extends", "overrides")
     }
-    if "catalogues" in base_doc.data:
-        base_part["catalogues"] = base_doc.data["catalogues"]
+    base_part["clauses"] = {
+        key: {"document": base.document, **clause}
+        for key, clause in base_doc.data.get("clauses", {}).items()
+    }
     composed.data = composer.merge(base_part, own_part, (), composed)
     composer.check_all_used()
     return composed, info

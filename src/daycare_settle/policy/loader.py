@@ -160,6 +160,19 @@ def normalise_code(code: str) -> str:
 
 
 @dataclass(frozen=True)
+class PolicyEnd:
+    """The end the registry gives a version that a later amendment of the same id ends
+    (its header states no ``effective_until``): the day before the amendment starts."""
+
+    last_day: dt.date
+    amended_by: str
+    """The amending version: ``<document> v<version>``."""
+    citation: Citation
+    """What states the end: the amendment's ``source`` clause (or, without one, its
+    ``scope`` clause), cited with the document that states it."""
+
+
+@dataclass(frozen=True)
 class Policy:
     """A compiled policy: the validated rule file, its catalogues and its identity."""
 
@@ -177,8 +190,12 @@ class Policy:
     """Every catalogue and disease table read, with its version, format and file (by key)."""
     frames: tuple[PolicyRef, ...] = ()
     """The frames this rule file composes with (``extends:``), with their hashes."""
+    amends: tuple[PolicyRef, ...] = ()
+    """For an amendment: the version it amends (``extends:`` a rule file), with its hash."""
     overrides: tuple[tuple[str, str], ...] = ()
     """Frame values the rule file overrides explicitly: (dotted path, reason)."""
+    end: PolicyEnd | None = None
+    """Set by the registry when a later amendment ends this version (docs/versions.md)."""
     _citations: dict[str, Citation] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -203,18 +220,23 @@ class Policy:
                 files=self.files,
                 catalogues=self.catalogue_versions,
                 frames=self.frames,
+                amends=self.amends,
             )
             object.__setattr__(self, "_ref", ref)  # frozen: a cache, not state
         return ref
 
+    @property
+    def last_day(self) -> dt.date | None:
+        """The last day in force: the registry's end where a later amendment ends this
+        version, else the header's ``effective_until`` (``None``: open)."""
+        return self.end.last_day if self.end is not None else self.rules.policy.effective_until
+
     def in_force_on(self, day: dt.date) -> bool:
-        header = self.rules.policy
-        until = header.effective_until
-        return header.effective_from <= day and (until is None or day <= until)
+        until = self.last_day
+        return self.rules.policy.effective_from <= day and (until is None or day <= until)
 
     def window_text(self) -> str:
-        header = self.rules.policy
-        return f"{header.effective_from} .. {header.effective_until or 'open'}"
+        return f"{self.rules.policy.effective_from} .. {self.last_day or 'open'}"
 
     def clause(self, key: str | None) -> Clause | None:
         return None if key is None else self.rules.clauses[key]
@@ -325,7 +347,8 @@ def _compile(path: str) -> Policy:
         catalogues=catalogues,
         disease_tables=tables,
         catalogue_versions=tuple(sorted(versions, key=lambda v: v.key)),
-        frames=() if frame is None else (frame.ref,),
+        frames=() if frame is None or frame.kind != "frame" else (frame.ref,),
+        amends=() if frame is None or frame.kind != "policy" else (frame.ref,),
         overrides=() if frame is None else frame.overrides,
     )
 

@@ -33,7 +33,7 @@ from typing import TypeVar
 from ..errors import InvalidArgument, PolicyLoadError, PolicyNotInForce, UnknownPolicy
 from ..files import RULE_FILE_LIMIT, UnreadableFile, read_bounded
 from ..models.common import FrozenModel
-from .loader import Policy, load_policy_file, rule_file_path
+from .loader import Policy, PolicyEnd, load_policy_file, rule_file_path
 from .schema import PolicyHeader
 from .validation import validate_document
 from .yaml_source import read_yaml
@@ -68,6 +68,8 @@ class _Entry:
     """The last day in force: ``effective_until``, or for a version amended by a later
     file of the same id (whose ``extends`` names it), the day before that file's
     ``effective_from``."""
+    amended_by: _Entry | None = None
+    """The later file whose start ends this version (when it sets :attr:`until`)."""
 
     def window_text(self) -> str:
         return f"{self.header.effective_from} .. {self.until or 'open'}"
@@ -148,12 +150,13 @@ def _extends(text: str, path: Path) -> Path | None:
 def _amended(entries: list[_Entry]) -> list[_Entry]:
     """A version that a later file of the same id amends (``extends:`` names it) ends the
     day before the amendment starts, unless it states its own ``effective_until``."""
-    starts = {e.extends: e.header.effective_from for e in entries if e.extends is not None}
+    amending = {e.extends: e for e in entries if e.extends is not None}
     out = []
     for entry in entries:
-        start = starts.get(Path(os.path.abspath(entry.file)))
+        later = amending.get(Path(os.path.abspath(entry.file)))
+        start = None if later is None else later.header.effective_from
         if start is not None and entry.until is None and start > entry.header.effective_from:
-            out.append(replace(entry, until=start - dt.timedelta(days=1)))
+            out.append(replace(entry, until=start - dt.timedelta(days=1), amended_by=later))
         else:
             out.append(entry)
     return out
@@ -235,23 +238,36 @@ def _entries(policy_id: str, root: Path) -> tuple[_Entry, ...]:
     return index.versions[policy_id]
 
 
-_matched: dict[Path, Policy] = {}
-"""Per indexed rule file, the compiled policy last found to carry the indexed header: the
-loader hands back the same object while no file it read changed, and its header need not
-be compared again."""
+_matched: dict[Path, tuple[Policy, Policy]] = {}
+"""Per indexed rule file, the compiled policy last found to carry the indexed header, and
+the policy handed out for it (the same, or a copy carrying the registry's end): the loader
+hands back the same object while no file it read changed, and its header need not be
+compared again."""
 
 
 def _compile(entry: _Entry) -> Policy:
-    """The compiled policy of an indexed entry; a header changed on disk re-indexes."""
+    """The compiled policy of an indexed entry; a header changed on disk re-indexes. A
+    version a later amendment ends carries that end (:attr:`Policy.end`)."""
     policy = load_policy_file(entry.file)  # one stat per file read: changes are noticed
-    if _matched.get(entry.file) is policy:
-        return policy
+    matched = _matched.get(entry.file)
+    if matched is not None and matched[0] is policy:
+        return matched[1]
     if policy.rules.policy != entry.header:
         _index.cache_clear()
         _matched.clear()
         raise _Stale(entry.file)
-    _matched[entry.file] = policy
-    return policy
+    handed = policy
+    if entry.amended_by is not None and entry.until is not None:
+        handed = replace(policy, end=_end(entry.until, _compile(entry.amended_by)))
+    _matched[entry.file] = (policy, handed)
+    return handed
+
+
+def _end(last_day: dt.date, amendment: Policy) -> PolicyEnd:
+    header = amendment.rules.policy
+    citation = amendment.citation(header.source or header.scope)
+    assert citation is not None  # scope is required
+    return PolicyEnd(last_day, f"{header.document} v{header.version}", citation)
 
 
 _T = TypeVar("_T")

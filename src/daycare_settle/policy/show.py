@@ -34,6 +34,7 @@ def show(policy: Policy) -> str:
         f"{header.confirmed_until}; sha256 {policy.sha256}",
     ]
     out.extend(f"composed with {f.id} {f.document} v{f.version}" for f in policy.frames)
+    out.extend(f"amends {f.id} {f.document} v{f.version}" for f in policy.amends)
     out.extend(f"overrides {path}: {why}" for path, why in policy.overrides)
     out.append("")
     out.append("| programme | rule | kind | values | clause | provenance |")

@@ -10,10 +10,11 @@ import java.util.List;
  * ``sha256`` covers all of ``files``: the SHA-256 of the UTF-8 manifest holding one line
  * ``"<sha256>  <path>\n"`` per file, sorted by path (by code point) — what
  * ``sha256sum`` prints for those files from the rule file's folder. ``files`` lists the
- * rule file, the frame it extends, and its catalogues and disease tables; a frame's own
- * ref lists the frame file alone.
+ * rule file, the frame or version it extends, and its catalogues and disease tables; a
+ * frame's own ref (and that of an amended version) lists its file alone.
  */
 public class PolicyRef {
+    private List<PolicyRef> amends;
     private List<CatalogueVersion> catalogues;
     private String document;
     private List<PolicyFile> files;
@@ -21,6 +22,11 @@ public class PolicyRef {
     private String id;
     private String sha256;
     private String version;
+
+    @JsonProperty("amends")
+    public List<PolicyRef> getAmends() { return amends; }
+    @JsonProperty("amends")
+    public void setAmends(List<PolicyRef> value) { this.amends = value; }
 
     @JsonProperty("catalogues")
     public List<CatalogueVersion> getCatalogues() { return catalogues; }

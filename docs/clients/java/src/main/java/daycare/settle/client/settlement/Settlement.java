@@ -22,6 +22,7 @@ public class Settlement {
     private TimeLimit timeLimit;
     private Totals totals;
     private List<TraceStep> trace;
+    private MergeWindows windows;
 
     @JsonProperty("conversion")
     public ConversionOutcome getConversion() { return conversion; }
@@ -92,4 +93,9 @@ public class Settlement {
     public List<TraceStep> getTrace() { return trace; }
     @JsonProperty("trace")
     public void setTrace(List<TraceStep> value) { this.trace = value; }
+
+    @JsonProperty("windows")
+    public MergeWindows getWindows() { return windows; }
+    @JsonProperty("windows")
+    public void setWindows(MergeWindows value) { this.windows = value; }
 }

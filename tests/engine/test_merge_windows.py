@@ -1,0 +1,59 @@
+"""The merge windows as values: the result's ``windows`` block records, per side, the span
+the engine fixed for the episode (instants with offset), so that no consumer reads them
+out of the trace text."""
+
+from __future__ import annotations
+
+import json
+
+from daycare_settle import settle
+from tests.builders import EXAMPLES, session
+
+CHOLECYSTECTOMY = EXAMPLES / "panzhihua" / "day-surgery-cholecystectomy-preop-exams.json"
+
+
+def test_pzh_7_the_result_records_the_calendar_day_windows_as_instants() -> None:
+    text = CHOLECYSTECTOMY.read_text(encoding="utf-8")
+    result = settle(text, "panzhihua")
+    assert result.windows is not None
+    pre, post = result.windows.pre_admission, result.windows.post_discharge
+    assert pre is not None
+    assert post is not None
+    assert (pre.basis, pre.first_day, pre.last_day) == ("calendar_days", "2025-03-05", None)
+    assert pre.start == "2025-03-05T00:00:00+08:00"
+    assert pre.end == json.loads(text)["admitted_at"]
+    assert (post.basis, post.first_day, post.last_day) == ("calendar_days", None, "2025-03-20")
+    assert post.start == json.loads(text)["discharged_at"]
+    assert post.end == "2025-03-21T00:00:00+08:00"  # through 2025-03-20
+    assert pre.applied
+    assert post.applied
+    dumped = json.loads(result.to_json())["windows"]
+    assert dumped["pre_admission"]["start"] == "2025-03-05T00:00:00+08:00"
+
+
+def test_a_window_a_conversion_drops_is_recorded_as_not_applied() -> None:
+    path = next(EXAMPLES.glob("*/day-surgery-converted-to-ward.json"))
+    result = settle(path.read_text(encoding="utf-8"), path.parent.name)
+    assert result.windows is not None
+    assert result.windows.pre_admission is not None
+    assert result.windows.pre_admission.applied
+    assert result.windows.post_discharge is not None
+    assert not result.windows.post_discharge.applied
+
+
+def test_a_clinical_pathway_window_without_a_first_visit_has_no_start() -> None:
+    path = next(EXAMPLES.glob("*/day-surgery-cataract-no-first-visit.json"))
+    result = settle(path.read_text(encoding="utf-8"), path.parent.name)
+    assert result.windows is not None
+    pre = result.windows.pre_admission
+    assert pre is not None
+    assert (pre.basis, pre.start) == ("clinical_pathway", None)
+
+
+def test_a_programme_the_policy_does_not_cover_records_no_windows() -> None:
+    data = json.loads(CHOLECYSTECTOMY.read_text(encoding="utf-8"))
+    data["programme"] = "oncology_day_ward"
+    data["sessions"] = [session(data["admitted_at"], data["discharged_at"])]
+    result = settle(data, "panzhihua")
+    assert result.status == "rejected"
+    assert result.windows is None
