@@ -7,8 +7,9 @@
   ``?from=platform``: the body is platform records (:mod:`daycare_settle.platform`), settled
   to the same result as the episode they describe; bad records answer ``422
   invalid_platform_records`` with the field paths.
-- ``POST /v1/batch?policy=ID``: JSON lines in, JSON lines out, streamed: one line per
-  non-blank input line, in input order — the compact settlement JSON or the error record of
+- ``POST /v1/batch?policy=ID``: JSON lines in (episodes, or with ``?from=platform``
+  platform record sets), JSON lines out, streamed: one line per non-blank input line, in
+  input order — the compact settlement JSON or the error record of
   :mod:`daycare_settle.batch` (``{"line", "status": "error", "error": {"code",
   "message"}}``). Settled in this process, in chunks on a worker thread: no process pool
   per request (a pool costs more to start than most batches take; run more copies of the
@@ -374,19 +375,7 @@ async def _review(request: Request) -> Response:
 
 
 async def _batch(request: Request) -> Response:
-    if _input_format(request) != "episode":
-        message = (
-            "the batch reads episodes only (?from=episode); settle platform records one at "
-            "a time with POST /v1/settle?from=platform"
-        )
-        raise _Refused(
-            _problem(
-                400,
-                "unsupported_input_format",
-                message,
-                [ProblemField(path="query.from", message=message)],
-            )
-        )
+    source: batch.InputFormat = "platform" if _input_format(request) == "platform" else "episode"
     policy = _policy_id(request)
     await anyio.to_thread.run_sync(resolve_policy, policy)  # a broken policy fails here
     body = await request.body()
@@ -394,7 +383,7 @@ async def _batch(request: Request) -> Response:
 
     async def records() -> AsyncIterator[bytes]:
         for chunk in _chunks(lines):
-            raws = await anyio.to_thread.run_sync(batch.settle_chunk, chunk, policy)
+            raws = await anyio.to_thread.run_sync(batch.settle_chunk, chunk, policy, source)
             yield "".join(batch.BatchRecord.from_raw(raw).to_json() + "\n" for raw in raws).encode(
                 "utf-8"
             )
@@ -812,7 +801,8 @@ def openapi() -> dict[str, Any]:
                 "parameters": [policy, source],
                 "requestBody": {
                     "required": False,  # no body, no lines: an empty stream
-                    "description": "one episode (JSON) per line; blank lines are skipped",
+                    "description": "one episode (JSON) per line, or with `from=platform` one "
+                    "platform record set per line; blank lines are skipped",
                     "content": {NDJSON: {"schema": {"type": "string"}}},
                 },
                 "responses": {

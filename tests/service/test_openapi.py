@@ -171,6 +171,11 @@ PLATFORM_REFUSALS: tuple[tuple[str, str, str], ...] = (
         "the decimals of a JSON number; strings are bounded by their pattern",
     ),
     (
+        "(?:diseinfo|feedetail)",
+        r"Tuple should have at least 1 item after validation, not 0",
+        "not a rule: the echo of every item's own refusal (only for a non-empty list)",
+    ),
+    (
         rf"diseinfo{_INDEX}\.diag_srt_no",
         "Input should be a valid integer",
         "JSON Schema counts 2.0 as an integer; the validator reads integers strictly",
@@ -230,6 +235,9 @@ def documented(
             if "decimal places" in message_rule:
                 # only a JSON number: a decimal string's places are bounded by its pattern
                 return isinstance(value, int | float)
+            if "after validation" in message_rule:
+                # pydantic counts only the valid items: not a refusal of the list's length
+                return isinstance(value, list) and bool(value)
             if "valid integer" in message_rule:
                 # only a whole number written with a fraction part (2.0)
                 return isinstance(value, float) and value.is_integer()
@@ -497,6 +505,7 @@ def test_a_body_of_the_other_form_is_a_documented_refusal_only_when_it_is_of_the
             False,
         ),
         (("(episode) charges", "must list at least one item"), False),
+        (("diseinfo", "Tuple should have at least 1 item after validation, not 0"), True),
     ],
 )
 def test_the_check_excuses_only_documented_platform_rules(
@@ -505,6 +514,16 @@ def test_the_check_excuses_only_documented_platform_rules(
     records = _platform_records()
     answer = _refused("invalid_platform_records", problem)
     assert documented_refusal(_Case(records, PLATFORM), answer) is accepted
+
+
+def test_an_empty_list_refused_for_its_length_is_a_disagreement() -> None:
+    records = _platform_records()
+    records["feedetail"] = []
+    answer = _refused(
+        "invalid_platform_records",
+        ("feedetail", "Tuple should have at least 1 item after validation, not 0"),
+    )
+    assert not documented_refusal(_Case(records, PLATFORM), answer)
 
 
 def test_the_platform_document_states_calendar_ranges_and_bounds() -> None:
