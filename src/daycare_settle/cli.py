@@ -7,8 +7,8 @@ Other commands:
 - ``examples [DIR]`` settles every ``DIR/<policy-id>/*.json`` (except the
   ``*.expected.json`` files beside them) under the policy its folder names, and every
   platform record set ``DIR/platform/<policy-id>/*.json`` as ``settle --from platform``
-  does, and prints one summary line each; ``--check`` compares each result with its expected file byte for byte
-  and ``--update`` writes the expected files.
+  does, and prints one summary line each; ``--check`` compares each result with its
+  expected file byte for byte and ``--update`` writes the expected files.
 - ``batch EPISODES.jsonl --policy P`` settles JSON lines on every core (or on a Dask
   cluster with ``--scheduler``), in input order; ``--from platform``: each line is a
   platform record set.
