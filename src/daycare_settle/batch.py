@@ -25,6 +25,11 @@ Decisions:
   on; the command's ``--fail-fast`` stops after writing the first. Any other exception is a
   bug in the library and stops the run with its traceback rather than hiding in a record.
 - ``workers=1`` settles in the calling process (no pool): the single-core reference rate.
+- **Platform records** (``source="platform"``, ``batch --from platform``): each line is a
+  platform record set (:mod:`daycare_settle.platform`), settled as
+  :func:`~daycare_settle.platform.settle_records` does, to the same bytes as the episode it
+  describes; a bad record set is an error record (``invalid_platform_records``,
+  ``platform_not_configured``). The worker is told the format once, with the policy.
 """
 
 from __future__ import annotations
@@ -45,13 +50,18 @@ from typing import IO, Any, Literal
 
 from .engine import settle
 from .errors import DaycareSettleError
-from .models import Episode
+from .models import Episode, Settlement
+from .platform import settle_records
 from .policy import Policy, resolve_policy
 
 BatchItem = str | bytes | Mapping[str, Any] | Episode
 """One episode: a JSON text line, a mapping, or a validated :class:`Episode`."""
 
 Status = Literal["settled", "rejected", "error"]
+
+InputFormat = Literal["episode", "platform"]
+"""What a line holds: an episode (the default) or a platform record set."""
+INPUT_FORMATS: tuple[InputFormat, ...] = ("episode", "platform")
 
 # What a worker sends back per episode: line, status, JSON text (or the error message),
 # included, not_merged, disallowed (Decimal strings; "0" for an error), error code.
@@ -113,10 +123,27 @@ def policy_spec(policy: str | Path | Policy) -> str:
     return str(policy)
 
 
-def settle_one(line: int, item: BatchItem, policy: str) -> RawRecord:
-    """Settle one item into a raw record; library errors become error records."""
+def _reader(source: InputFormat) -> Callable[..., Settlement]:
+    if source not in INPUT_FORMATS:
+        raise DaycareSettleError(
+            f"unknown input format {source!r}: give one of {', '.join(INPUT_FORMATS)}"
+        )
+    return settle_records if source == "platform" else settle
+
+
+def settle_one(
+    line: int, item: BatchItem, policy: str, source: InputFormat = "episode"
+) -> RawRecord:
+    """Settle one item (an episode, or with ``source="platform"`` a platform record set)
+    into a raw record; library errors become error records."""
+    return _settle_one(line, item, policy, _reader(source))
+
+
+def _settle_one(
+    line: int, item: BatchItem, policy: str, read: Callable[..., Settlement]
+) -> RawRecord:
     try:
-        result = settle(item, policy=policy)
+        result = read(item, policy=policy)
     except DaycareSettleError as exc:
         return (line, "error", exc.message, "0", "0", "0", exc.code)
     totals = result.totals
@@ -135,24 +162,29 @@ def is_blank(item: BatchItem) -> bool:
     return isinstance(item, str | bytes) and not item.strip()
 
 
-def settle_chunk(chunk: list[tuple[int, BatchItem]], policy: str) -> list[RawRecord]:
-    return [settle_one(line, item, policy) for line, item in chunk]
+def settle_chunk(
+    chunk: list[tuple[int, BatchItem]], policy: str, source: InputFormat = "episode"
+) -> list[RawRecord]:
+    read = _reader(source)
+    return [_settle_one(line, item, policy, read) for line, item in chunk]
 
 
 _worker_policy: str | None = None
+_worker_source: InputFormat = "episode"
 
 
-def _init_worker(policy: str) -> None:
+def _init_worker(policy: str, source: InputFormat = "episode") -> None:
     """Compile the policy once in this worker (it is cached per process from here on)."""
-    global _worker_policy  # noqa: PLW0603 - the one per-process setting of a pool worker
+    global _worker_policy, _worker_source  # noqa: PLW0603 - a pool worker's settings
     resolve_policy(policy)
     _worker_policy = policy
+    _worker_source = source
 
 
 def _settle_chunk_in_worker(chunk: list[tuple[int, BatchItem]]) -> list[RawRecord]:
     if _worker_policy is None:  # pragma: no cover - the initializer always ran
         raise RuntimeError("worker used before its initializer ran")
-    return settle_chunk(chunk, _worker_policy)
+    return settle_chunk(chunk, _worker_policy, _worker_source)
 
 
 def _chunks(
@@ -187,15 +219,18 @@ def settle_many(
     *,
     workers: int | None = None,
     chunk_size: int = DEFAULT_CHUNK,
+    source: InputFormat = "episode",
 ) -> Iterator[BatchRecord]:
-    """Settle episodes on ``workers`` processes (default: every core), yielding one
-    :class:`BatchRecord` per non-blank item, in input order.
+    """Settle episodes (or with ``source="platform"`` platform record sets) on ``workers``
+    processes (default: every core), yielding one :class:`BatchRecord` per non-blank item,
+    in input order.
 
     The policy is resolved here first, so an unknown policy or a broken rule file raises
     before any episode is read. Closing the iterator early (e.g. ``--fail-fast``) stops
     the workers.
     """
     spec = policy_spec(policy)
+    _reader(source)  # an unknown format raises before any line is read
     resolve_policy(spec)
     count = workers if workers is not None else (os.cpu_count() or 1)
     if count < 1:
@@ -205,19 +240,25 @@ def settle_many(
     chunks = _chunks(lines_or_episodes, chunk_size)
     if count == 1:
         for chunk in chunks:
-            for raw in settle_chunk(chunk, spec):
+            for raw in settle_chunk(chunk, spec, source):
                 yield BatchRecord.from_raw(raw)
         return
-    yield from _pooled(chunks, spec, count)
+    yield from _pooled(chunks, spec, count, source)
 
 
 def _pooled(
-    chunks: Iterator[list[tuple[int, BatchItem]]], spec: str, workers: int
+    chunks: Iterator[list[tuple[int, BatchItem]]],
+    spec: str,
+    workers: int,
+    source: InputFormat = "episode",
 ) -> Iterator[BatchRecord]:
     window = workers * 4
     pending: deque[Future[list[RawRecord]]] = deque()
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=mp_context(), initializer=_init_worker, initargs=(spec,)
+        max_workers=workers,
+        mp_context=mp_context(),
+        initializer=_init_worker,
+        initargs=(spec, source),
     ) as pool:
         try:
             for chunk in chunks:
@@ -373,6 +414,7 @@ def command(args: argparse.Namespace) -> int:
         fail_fast=args.fail_fast,
         summary_file=args.summary_file,
         scheduler=args.scheduler,
+        source_format=args.input_format,
     )
 
 
@@ -386,12 +428,18 @@ def run(
     summary_file: str | None = None,
     scheduler: str | None = None,
     chunk_size: int = DEFAULT_CHUNK,
+    source_format: InputFormat = "episode",
 ) -> int:
     """The ``batch`` command: 0 when every line settled or was rejected, 1 when some line
     was an error record (with ``--fail-fast``, after the first), 130 when interrupted;
     library errors (unknown policy, unreadable file) raise."""
     if scheduler is not None and source == "-":
         raise DaycareSettleError("--scheduler: the workers read the input file, give a path")
+    _reader(source_format)
+    if scheduler is not None and source_format != "episode":
+        raise DaycareSettleError(
+            "--scheduler reads episodes only: settle platform records without --scheduler"
+        )
     summary = BatchSummary()
     handle: IO[bytes] = sys.stdin.buffer if source == "-" else _open_input(source)
     reader = _LineReader(handle)
@@ -406,7 +454,9 @@ def run(
 
                 records = settle_files([source], policy, scheduler=scheduler)
             else:
-                records = settle_many(reader, policy, workers=workers, chunk_size=chunk_size)
+                records = settle_many(
+                    reader, policy, workers=workers, chunk_size=chunk_size, source=source_format
+                )
             interrupted = _write(records, sink, summary, progress, fail_fast=fail_fast)
         finally:
             progress.close()

@@ -5,11 +5,13 @@
 Other commands:
 
 - ``examples [DIR]`` settles every ``DIR/<policy-id>/*.json`` (except the
-  ``*.expected.json`` files beside them) under the policy its folder names and prints one
-  summary line each; ``--check`` compares each result with its expected file byte for byte
-  and ``--update`` writes the expected files.
+  ``*.expected.json`` files beside them) under the policy its folder names, and every
+  platform record set ``DIR/platform/<policy-id>/*.json`` as ``settle --from platform``
+  does, and prints one summary line each; ``--check`` compares each result with its
+  expected file byte for byte and ``--update`` writes the expected files.
 - ``batch EPISODES.jsonl --policy P`` settles JSON lines on every core (or on a Dask
-  cluster with ``--scheduler``), in input order.
+  cluster with ``--scheduler``), in input order; ``--from platform``: each line is a
+  platform record set.
 - ``policies`` lists the bundled policies; ``policy readings [P ...]`` prints the register
   of readings of policies P (ids or rule-file paths; all bundled policies when none is
   given) as markdown.
@@ -211,7 +213,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("episode", metavar="EPISODE.json")
     check.add_argument("--policy", help="policy id or rule-file path (default: the result's)")
     many = commands.add_parser(
-        "examples", help="settle every DIR/<policy-id>/*.json and summarise (or check)"
+        "examples",
+        help="settle every DIR/<policy-id>/*.json (and platform record set "
+        "DIR/platform/<policy-id>/*.json) and summarise (or check)",
     )
     many.add_argument("directory", nargs="?", default="examples", metavar="DIR")
     mode = many.add_mutually_exclusive_group()
@@ -234,6 +238,14 @@ def _parser() -> argparse.ArgumentParser:
     batch_.add_argument("--fail-fast", action="store_true", help="stop at the first error line")
     batch_.add_argument("--summary", dest="summary_file", help="also write the summary as JSON")
     batch_.add_argument("--scheduler", help="a Dask scheduler address (tcp://HOST:PORT)")
+    batch_.add_argument(
+        "--from",
+        dest="input_format",
+        choices=batch.INPUT_FORMATS,
+        default="episode",
+        help="what a line holds: an episode (default) or a platform record set "
+        "(docs/integration.md)",
+    )
     audit.add_command(commands)
     policy = commands.add_parser("policy", help="inspect a policy's rule file")
     policy_commands = policy.add_subparsers(dest="policy_command", required=True)
@@ -370,18 +382,39 @@ class _Outcome(NamedTuple):
     text: str
 
 
-def _examples(directory: Path, *, check: bool, update: bool) -> int:
-    episodes = sorted(
-        path for path in directory.glob("*/*.json") if not path.name.endswith(EXPECTED_SUFFIX)
+PLATFORM_EXAMPLES = "platform"
+"""The folder of ``examples DIR`` whose ``<policy-id>/*.json`` are platform record sets."""
+
+
+def _example_inputs(directory: Path, pattern: str) -> list[Path]:
+    """The example inputs under ``directory``: episodes ``<policy-id>/<pattern>``, then
+    platform record sets ``platform/<policy-id>/<pattern>`` (the folder says the format)."""
+    native = sorted(
+        path for path in directory.glob(f"*/{pattern}") if path.parent.name != PLATFORM_EXAMPLES
     )
+    return native + sorted((directory / PLATFORM_EXAMPLES).glob(f"*/{pattern}"))
+
+
+def _is_platform_example(directory: Path, path: Path) -> bool:
+    return path.parent.parent == directory / PLATFORM_EXAMPLES
+
+
+def _examples(directory: Path, *, check: bool, update: bool) -> int:
+    episodes = [
+        path
+        for path in _example_inputs(directory, "*.json")
+        if not path.name.endswith(EXPECTED_SUFFIX)
+    ]
     if not episodes:
         raise _UsageError(
             f"daycare-settle examples: error: no example episodes under {directory}/<policy-id>/"
+            f" or {directory}/{PLATFORM_EXAMPLES}/<policy-id>/"
         )
     tally = {"settled": 0, "rejected": 0, "failed": 0}
     compared = {"match": 0, "mismatch": 0, "no expected result": 0}
     for path in episodes:
-        outcome = _example(path, check=check, update=update)
+        platform = _is_platform_example(directory, path)
+        outcome = _example(path, check=check, update=update, platform=platform)
         tally[outcome.status] += 1
         if outcome.comparison is not None:
             compared[outcome.comparison] += 1
@@ -396,9 +429,10 @@ def _examples(directory: Path, *, check: bool, update: bool) -> int:
     return EXIT_FAILURES if failing else EXIT_OK
 
 
-def _example(path: Path, *, check: bool, update: bool) -> _Outcome:
+def _example(path: Path, *, check: bool, update: bool, platform: bool = False) -> _Outcome:
+    read = settle_records if platform else settle
     try:
-        result = settle(_decode(_read_file(path)), policy=path.parent.name)
+        result = read(_decode(_read_file(path)), policy=path.parent.name)
     except DaycareSettleError as exc:
         return _Outcome("failed", None, f"FAILED {_printable(str(exc))}")
     expected = expected_path(path)
@@ -551,7 +585,7 @@ def _orphans(directory: Path, *, remove: bool) -> int:
     """Report (or with ``remove``, delete) expected files with no episode beside them;
     the number that remain."""
     remaining = 0
-    for path in sorted(directory.glob(f"*/*{EXPECTED_SUFFIX}")):
+    for path in _example_inputs(directory, f"*{EXPECTED_SUFFIX}"):
         episode = path.with_name(path.name.removesuffix(EXPECTED_SUFFIX) + ".json")
         if os.path.lexists(episode):
             continue

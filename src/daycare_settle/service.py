@@ -7,8 +7,9 @@
   ``?from=platform``: the body is platform records (:mod:`daycare_settle.platform`), settled
   to the same result as the episode they describe; bad records answer ``422
   invalid_platform_records`` with the field paths.
-- ``POST /v1/batch?policy=ID``: JSON lines in, JSON lines out, streamed: one line per
-  non-blank input line, in input order — the compact settlement JSON or the error record of
+- ``POST /v1/batch?policy=ID``: JSON lines in (episodes, or with ``?from=platform``
+  platform record sets), JSON lines out, streamed: one line per non-blank input line, in
+  input order — the compact settlement JSON or the error record of
   :mod:`daycare_settle.batch` (``{"line", "status": "error", "error": {"code",
   "message"}}``). Settled in this process, in chunks on a worker thread: no process pool
   per request (a pool costs more to start than most batches take; run more copies of the
@@ -376,19 +377,7 @@ async def _review(request: Request) -> Response:
 
 
 async def _batch(request: Request) -> Response:
-    if _input_format(request) != "episode":
-        message = (
-            "the batch reads episodes only (?from=episode); settle platform records one at "
-            "a time with POST /v1/settle?from=platform"
-        )
-        raise _Refused(
-            _problem(
-                400,
-                "unsupported_input_format",
-                message,
-                [ProblemField(path="query.from", message=message)],
-            )
-        )
+    source: batch.InputFormat = "platform" if _input_format(request) == "platform" else "episode"
     policy = _policy_id(request)
     await anyio.to_thread.run_sync(resolve_policy, policy)  # a broken policy fails here
     body = await request.body()
@@ -396,7 +385,7 @@ async def _batch(request: Request) -> Response:
 
     async def records() -> AsyncIterator[bytes]:
         for chunk in _chunks(lines):
-            raws = await anyio.to_thread.run_sync(batch.settle_chunk, chunk, policy)
+            raws = await anyio.to_thread.run_sync(batch.settle_chunk, chunk, policy, source)
             yield "".join(batch.BatchRecord.from_raw(raw).to_json() + "\n" for raw in raws).encode(
                 "utf-8"
             )
@@ -664,6 +653,19 @@ Asia/Shanghai) is still refused, as 422 ``invalid_episode`` (see docs/service.md
 
 _MODEL_DATE_TIME = TypeAdapter(LocalDateTime).json_schema(mode="validation")["pattern"]
 
+_PLATFORM_DATE_TIME = (
+    r"^(?:19|2[0-9])[0-9]{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    r" (?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$"
+)
+"""A platform time ``yyyy-MM-dd HH:mm:ss`` with the calendar's ranges spelt out (as
+:data:`_CALENDAR_DATE_TIME`); a 31st of a 30-day month is still refused, as 422
+``invalid_platform_records``."""
+
+_MODEL_PLATFORM_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
+
+_PLATFORM_NUMBERS = {"det_item_fee_sumamt": (2, True), "cnt": (4, True), "pric": (6, False)}
+"""The platform numbers of a fee-detail row: (decimal places, signed)."""
+
 
 def _tighten(schemas: dict[str, Any]) -> None:
     """Add to the request schemas the rules of the validators that JSON Schema can state but
@@ -691,6 +693,34 @@ def _tighten(schemas: dict[str, Any]) -> None:
     walk(schemas["ClinicalPathway"])
     if not dated:  # pragma: no cover - the models' date-time schema changed: say so
         raise RuntimeError("openapi(): no date-time schema found to tighten")
+    _tighten_platform(schemas)
+
+
+def _tighten_platform(schemas: dict[str, Any]) -> None:
+    """The same for platform records: the calendar ranges of a platform time, the bounds of
+    a platform number written as a JSON number (16 digits in all; a price is not
+    negative), ``diag_srt_no`` 0-99 in JSON Schema's own words, and a supplement keyed only
+    by identifiers."""
+    timed = 0
+    for name in ("Mdtrtinfo", "Dscginfo", "Feedetail"):
+        for field in schemas[name]["properties"].values():
+            if field.get("pattern") == _MODEL_PLATFORM_TIME:
+                field["pattern"] = _PLATFORM_DATE_TIME
+                timed += 1
+    fee = schemas["Feedetail"]["properties"]
+    for field_name, (places, signed) in _PLATFORM_NUMBERS.items():
+        (number,) = [branch for branch in fee[field_name]["anyOf"] if branch["type"] == "number"]
+        bound = 10 ** (16 - places)
+        number["exclusiveMaximum"] = bound
+        if signed:
+            number["exclusiveMinimum"] = -bound
+        else:
+            number["minimum"] = 0
+    order = schemas["Diseinfo"]["properties"]["diag_srt_no"]
+    order["minimum"], order["maximum"] = order.pop("ge", 0), order.pop("le", 99)
+    schemas["Supplement"]["properties"]["charges"]["additionalProperties"] = False
+    if timed != 3:  # pragma: no cover - the records' time schema changed: say so
+        raise RuntimeError("openapi(): the platform times to tighten were not found")
 
 
 def openapi() -> dict[str, Any]:
@@ -746,6 +776,10 @@ def openapi() -> dict[str, Any]:
                 "parameters": [policy, source],
                 "requestBody": {
                     "required": True,
+                    "description": "an Episode (`from=episode`, the default) or PlatformRecords "
+                    "(`from=platform`): the query chooses the form, which OpenAPI cannot tie "
+                    "to a parameter, so the body is either; a body of the other form answers "
+                    "422 (`invalid_episode` / `invalid_platform_records`)",
                     "content": {
                         "application/json": {
                             "schema": {"oneOf": [ref("Episode"), ref("PlatformRecords")]}
@@ -769,7 +803,8 @@ def openapi() -> dict[str, Any]:
                 "parameters": [policy, source],
                 "requestBody": {
                     "required": False,  # no body, no lines: an empty stream
-                    "description": "one episode (JSON) per line; blank lines are skipped",
+                    "description": "one episode (JSON) per line, or with `from=platform` one "
+                    "platform record set per line; blank lines are skipped",
                     "content": {NDJSON: {"schema": {"type": "string"}}},
                 },
                 "responses": {

@@ -183,6 +183,18 @@ def test_an_error_quoting_input_escapes_it(
 # --- examples ---------------------------------------------------------------------------
 
 
+PLATFORM_EXAMPLES = sorted(
+    path
+    for path in (EXAMPLES / "platform").glob("*/*.json")
+    if not path.name.endswith(".expected.json")
+)
+
+
+def all_examples() -> int:
+    """The example inputs ``examples`` walks: episodes and platform record sets."""
+    return len(example_episodes()) + len(PLATFORM_EXAMPLES)
+
+
 def copy_examples(tmp_path: Path) -> Path:
     target = tmp_path / "examples"
     shutil.copytree(EXAMPLES, target)
@@ -250,7 +262,7 @@ def test_examples_check_catches_a_tampered_expected_file(
     assert f"{root}/panzhihua/day-chemo-breast-cancer.json: MISMATCH\n" in out
     assert f"    --- {expected}\n    +++ settled now\n    @@ " in out
     assert '\n    -      "clause": "X' in out
-    assert f"; {len(example_episodes()) - 1} match, 1 mismatch, 0 no expected result" in out
+    assert f"; {all_examples() - 1} match, 1 mismatch, 0 no expected result" in out
 
 
 def test_examples_check_counts_a_missing_or_orphan_expected_file_as_failure(
@@ -263,7 +275,7 @@ def test_examples_check_counts_a_missing_or_orphan_expected_file_as_failure(
     out = capsys.readouterr().out
     assert "day-surgery-hernia-26h-rejected.json: no expected result (" in out
     assert "jining/gone.expected.json: FAILED an expected result without an episode" in out
-    matching = len(example_episodes()) - 1
+    matching = all_examples() - 1
     assert out.splitlines()[-1].endswith(
         f", 1 failed; {matching} match, 0 mismatch, 1 no expected result"
     )
@@ -284,11 +296,56 @@ def test_examples_update_writes_what_check_then_accepts(
     assert f": wrote {tampered}\n" in out
     assert f": wrote {missing}\n" in out
     assert f"{orphan}: removed" in out
-    assert out.count(": unchanged ") == len(example_episodes()) - 2
+    assert out.count(": unchanged ") == all_examples() - 2
     assert not orphan.exists()
     assert tampered.read_bytes() == (EXAMPLES / tampered.relative_to(root)).read_bytes()
     assert main(["examples", str(root), "--check"]) == 0
     capsys.readouterr()
+
+
+def test_examples_settles_the_platform_record_sets_beside_the_episodes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert PLATFORM_EXAMPLES
+    assert main(["examples", str(EXAMPLES), "--check"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) - 1 == all_examples()
+    for path in PLATFORM_EXAMPLES:
+        assert f"{path}: match" in out
+        native = EXAMPLES / path.parent.name / path.name.replace(".json", ".expected.json")
+        assert path.with_name(native.name).read_bytes() == native.read_bytes()
+
+
+def test_examples_check_reads_a_platform_record_set_as_platform_records(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = copy_examples(tmp_path)
+    record_set = root / "platform" / "panzhihua" / "day-chemo-breast-cancer.json"
+    records = json.loads(record_set.read_text(encoding="utf-8"))
+    records["dscginfo"]["mdtrt_id"] = "MDTRT-CHANGED"
+    record_set.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    (root / "platform" / "jining" / "gone.expected.json").write_text("{}\n", encoding="utf-8")
+    assert main(["examples", str(root), "--check"]) == 1
+    out = capsys.readouterr().out
+    assert f"{record_set}: MISMATCH\n" in out
+    assert '+  "episode_id": "MDTRT-CHANGED",' in out
+    assert "platform/jining/gone.expected.json: FAILED an expected result without an episode" in out
+    # an episode where a record set is expected fails to settle as platform records
+    shutil.copy(EXAMPLES / "panzhihua" / "day-chemo-breast-cancer.json", record_set)
+    assert main(["examples", str(root)]) == 1
+    assert f"{record_set}: FAILED [invalid_platform_records]" in capsys.readouterr().out
+
+
+def test_examples_update_writes_a_platform_record_sets_expected_result(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = copy_examples(tmp_path)
+    expected = root / "platform" / "qingyuan" / "day-surgery-cataract-no-first-visit.expected.json"
+    expected.unlink()
+    assert main(["examples", str(root), "--update"]) == 0
+    assert f": wrote {expected}\n" in capsys.readouterr().out
+    native = EXAMPLES / "qingyuan" / expected.name
+    assert expected.read_bytes() == native.read_bytes()
 
 
 def test_settle_prints_exactly_the_expected_file(capsys: pytest.CaptureFixture[str]) -> None:

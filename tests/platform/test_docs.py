@@ -45,3 +45,24 @@ def test_every_field_read_is_in_the_mapping_table() -> None:
             assert name in table, f"{prefix}.{name} is missing from docs/integration.md"
     for name in ChargeSupplement.model_fields:
         assert name in table
+
+
+def _subclasses(kind: type) -> list[type]:
+    found = []
+    for sub in kind.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found
+
+
+def test_every_error_code_is_on_the_reason_codes_page() -> None:
+    """Each library error's stable ``code`` (platform records, the review, the audit and the
+    report included) is a row of the errors table."""
+    import daycare_settle  # noqa: PLC0415 - imports the modules that define an error
+    import daycare_settle.cli  # noqa: PLC0415 - and the report's, through the CLI
+
+    page = (ROOT / "docs" / "reason-codes.md").read_text(encoding="utf-8")
+    table = page.split("\n## Errors (exceptions)", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `([a-z_]+)` \|", table, re.MULTILINE))
+    codes = {kind.code for kind in _subclasses(daycare_settle.DaycareSettleError)}
+    assert codes - listed == set()
+    assert {"invalid_feedetail", "out_of_order", "unknown_profile", "report_error"} <= codes

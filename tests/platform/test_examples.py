@@ -13,9 +13,12 @@ from jsonschema import Draft202012Validator
 from daycare_settle import policy_ids, settle
 from daycare_settle.platform import settle_records
 from daycare_settle.schemas import json_schema
+from tests.builders import EXPECTED_SUFFIX
 from tests.platform.records_builders import PLATFORM_EXAMPLES, ROOT
 
-RECORD_SETS = sorted(PLATFORM_EXAMPLES.glob("*/*.json"))
+RECORD_SETS = sorted(
+    path for path in PLATFORM_EXAMPLES.glob("*/*.json") if not path.name.endswith(EXPECTED_SUFFIX)
+)
 
 
 def _id(path: Path) -> str:
@@ -33,6 +36,16 @@ def test_record_set_settles_to_the_native_episode_bytes(path: Path) -> None:
     from_records = settle_records(path.read_bytes(), policy=policy).to_json()
     from_episode = settle(native.read_bytes(), policy=policy).to_json()
     assert from_records == from_episode
+
+
+@pytest.mark.parametrize("path", RECORD_SETS, ids=_id)
+def test_record_set_has_the_native_expected_result_beside_it(path: Path) -> None:
+    expected = path.with_name(path.stem + EXPECTED_SUFFIX)
+    native = ROOT / "examples" / path.parent.name / expected.name
+    assert expected.read_bytes() == native.read_bytes()
+    assert settle_records(path.read_bytes(), policy=path.parent.name).to_json() + "\n" == (
+        expected.read_text(encoding="utf-8")
+    )
 
 
 @pytest.mark.parametrize("path", RECORD_SETS, ids=_id)

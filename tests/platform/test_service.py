@@ -49,12 +49,16 @@ def test_bad_records_are_a_problem_with_field_paths(live: LiveServer) -> None:
     assert [p["path"] for p in body["problems"]] == ["feedetail[6].init_feedetl_sn"]
 
 
-def test_the_batch_still_reads_episodes_only(live: LiveServer) -> None:
+def test_the_batch_reads_record_sets_with_from_platform(live: LiveServer) -> None:
+    line = json.dumps(records(), ensure_ascii=False).encode("utf-8")
     response = live.client.post(
-        "/v1/batch", params={"policy": "panzhihua", "from": "platform"}, content=b"{}\n"
+        "/v1/batch", params={"policy": "panzhihua", "from": "platform"}, content=line + b"\n{}\n"
     )
-    assert response.status_code == 400
-    assert response.json()["code"] == "unsupported_input_format"
+    assert response.status_code == 200
+    settled, error = response.text.splitlines()
+    native = ROOT / "examples" / "panzhihua" / BASE.name
+    assert settled == settle(native.read_bytes(), policy="panzhihua").to_json(indent=None)
+    assert json.loads(error)["error"]["code"] == "invalid_platform_records"
 
 
 def test_openapi_offers_the_platform_format(live: LiveServer) -> None:

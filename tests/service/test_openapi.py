@@ -11,13 +11,25 @@ the admission day, a 31 April, an amount with a third decimal in a JSON number, 
 character in an id, ...). Each is a documented 422 whose problems all name such a rule, so a
 refusal for anything the schema could have said (an empty charge list, a month 13) is a
 schema/validation disagreement and fails the test.
+
+``POST /v1/settle`` takes an ``Episode`` or ``PlatformRecords`` body (``oneOf``) and
+``?from=`` chooses which: OpenAPI cannot tie a body's form to a query parameter, so a body
+of the form ``from`` did not choose is refused (``invalid_episode`` /
+``invalid_platform_records``), and the check accepts that refusal only when the body is
+indeed not valid against the chosen form's schema. Platform records of the chosen form may
+be refused only for the rules of :data:`PLATFORM_REFUSALS` (or, in their supplement and in
+the episode they make, for those of :data:`DOCUMENTED_REFUSALS`).
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import re
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -26,6 +38,7 @@ from daycare_settle.service import NDJSON, openapi
 from tests.service.conftest import LiveServer
 
 EXAMPLES = 25
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 
 _INDEX = r"\[\d+\]"
 _TIME = (
@@ -107,6 +120,97 @@ DOCUMENTED_REFUSALS: tuple[tuple[str, str, str], ...] = (
 """The refusals of a schema-valid episode the document describes and the check accepts."""
 
 
+_ROW = rf"feedetail{_INDEX}"
+_PLATFORM_TIME = rf"(?:mdtrtinfo\.begntime|dscginfo\.endtime|{_ROW}\.fee_ocur_time)"
+
+PLATFORM_REFUSALS: tuple[tuple[str, str, str], ...] = (
+    # (field path, message, why JSON Schema cannot state it) — regular expressions
+    (
+        r"mdtrtinfo\.med_type",
+        r"'.*' names no programme of policy",
+        "the codes are the policy's (its rule file's platform: section), chosen by ?policy",
+    ),
+    (
+        rf"(?:dscginfo|{_ROW})\.psn_no",
+        r"is not mdtrtinfo\.psn_no",
+        "an equality between fields",
+    ),
+    (
+        "diseinfo",
+        r"exactly one diagnosis must have maindiag_flag '1'",
+        "a count of items with a value (2020-12 maxContains, which the generator ignores)",
+    ),
+    (rf"diseinfo{_INDEX}\.diag_srt_no", rf"\d+ repeats diseinfo{_INDEX}", "a member's uniqueness"),
+    (rf"{_ROW}\.feedetl_sn", rf"'.*' repeats {_ROW}\.feedetl_sn", "a member's uniqueness"),
+    (r"supplement\.charges\[.*\]", "names no charge row", "a key naming another item"),
+    (rf"{_ROW}\.med_type", r"is not mdtrtinfo\.med_type", "an equality between fields"),
+    (rf"{_ROW}\.cnt", r"is negative \(a refund\) but init_feedetl_sn", "a condition on a field"),
+    (rf"{_ROW}\.det_item_fee_sumamt", "is negative on a charge row", "a condition on a field"),
+    (rf"{_ROW}\.cnt", "must be negative on a refund row", "a condition on another field"),
+    (
+        rf"{_ROW}\.det_item_fee_sumamt",
+        "must not be positive on a refund row",
+        "a condition on another field",
+    ),
+    (rf"{_ROW}\.init_feedetl_sn", "'.*' names no row of feedetail", "a reference to an item"),
+    (rf"{_ROW}\.init_feedetl_sn", "'.*' is itself a refund row", "a reference to an item"),
+    (
+        rf"{_ROW}\.(?:mdtrt_id|med_list_codg|med_chrgitm_type)",
+        rf"is not the refunded row's \(.*, feedetail{_INDEX}\)",
+        "an equality with the referenced item",
+    ),
+    (rf"{_ROW}\.init_feedetl_sn", "refunds more than feedetail", "a sum over items"),
+    (
+        _PLATFORM_TIME,
+        r"'.*' is not a valid date-time \(day is out of range for month\)",
+        "the length of each month (the pattern already bounds days to 01-31)",
+    ),
+    (
+        rf"{_ROW}\.(?:det_item_fee_sumamt|cnt|pric)",
+        r"has more than \d+ decimal places",
+        "the decimals of a JSON number; strings are bounded by their pattern",
+    ),
+    (
+        "(?:diseinfo|feedetail)",
+        r"Tuple should have at least 1 item after validation, not 0",
+        "not a rule: the echo of every item's own refusal (only for a non-empty list)",
+    ),
+    (
+        rf"diseinfo{_INDEX}\.diag_srt_no",
+        "Input should be a valid integer",
+        "JSON Schema counts 2.0 as an integer; the validator reads integers strictly",
+    ),
+    (
+        _ANY,
+        r"contains U\+[0-9A-F]{4,6} \(.*\): an identifier carries only visible characters",
+        "Unicode categories (control, format, bidi, private use): no \\p{} in the pattern",
+    ),
+    (
+        _ANY,
+        "must not begin or end with whitespace",
+        "Python's whitespace is wider than the pattern dialect's \\s",
+    ),
+)
+"""The refusals of schema-valid platform records the document describes and the check
+accepts (besides the episode's rules in the supplement and in the episode they make)."""
+
+_FORMS = {
+    "episode": ("Episode", "invalid_episode"),
+    "platform": ("PlatformRecords", "invalid_platform_records"),
+}
+
+
+@functools.cache
+def _validator(name: str) -> jsonschema.Draft202012Validator:
+    root = {"components": openapi()["components"], "$ref": f"#/components/schemas/{name}"}
+    return jsonschema.Draft202012Validator(root)
+
+
+def _valid(body: Any, name: str) -> bool:
+    """Whether the body is valid against the named schema of the OpenAPI document."""
+    return bool(_validator(name).is_valid(body))
+
+
 def _value_at(body: Any, path: str) -> Any:
     """The value at a problem's field path (``charges[2].amount``) in the request body."""
     node = body
@@ -118,15 +222,22 @@ def _value_at(body: Any, path: str) -> Any:
     return node
 
 
-def documented(problem: dict[str, Any], body: Any) -> bool:
-    """Whether one problem of a 422 is a rule of :data:`DOCUMENTED_REFUSALS`."""
+def documented(
+    problem: dict[str, Any],
+    body: Any,
+    rules: tuple[tuple[str, str, str], ...] = DOCUMENTED_REFUSALS,
+) -> bool:
+    """Whether one problem of a 422 is one of the ``rules`` (:data:`DOCUMENTED_REFUSALS`)."""
     path, message = problem.get("path", ""), problem.get("message", "")
-    for path_rule, message_rule, _ in DOCUMENTED_REFUSALS:
+    for path_rule, message_rule, _ in rules:
         if re.fullmatch(path_rule, path) and re.match(message_rule, message):
             value = _value_at(body, path)
             if "decimal places" in message_rule:
                 # only a JSON number: a decimal string's places are bounded by its pattern
                 return isinstance(value, int | float)
+            if "after validation" in message_rule:
+                # pydantic counts only the valid items: not a refusal of the list's length
+                return isinstance(value, list) and bool(value)
             if "valid integer" in message_rule:
                 # only a whole number written with a fraction part (2.0)
                 return isinstance(value, float) and value.is_integer()
@@ -134,9 +245,27 @@ def documented(problem: dict[str, Any], body: Any) -> bool:
     return False
 
 
+def documented_platform(problem: dict[str, Any], records: Any) -> bool:
+    """Whether one problem of an ``invalid_platform_records`` answer is a documented rule:
+    one of :data:`PLATFORM_REFUSALS`, or an episode rule in the supplement
+    (``supplement.sessions[0]``) or in the episode the records make
+    (``(episode) discharged_at``; no value there to read, so no rule on a JSON number)."""
+    path, message = problem.get("path", ""), problem.get("message", "")
+    if documented(problem, records, PLATFORM_REFUSALS):
+        return True
+    if path.startswith("supplement."):
+        supplement = records.get("supplement") if isinstance(records, dict) else None
+        inner = {"path": path.removeprefix("supplement."), "message": message}
+        return documented(inner, supplement)
+    if path.startswith("(episode) "):
+        return documented({"path": path.removeprefix("(episode) "), "message": message}, None)
+    return False
+
+
 def documented_refusal(case: Any, response: Any) -> bool:
-    """A 422 the document describes for a schema-valid episode: no version of the policy in
-    force on the admission day, or an invalid episode every problem of which is a
+    """A 422 the document describes for a schema-valid request: no version of the policy in
+    force on the admission day; on ``/v1/settle``, a body of the form ``?from=`` did not
+    choose, refused as not of the chosen form; or invalid input every problem of which is a
     documented rule that JSON Schema cannot state."""
     if response.status_code != 422:
         return False
@@ -144,6 +273,20 @@ def documented_refusal(case: Any, response: Any) -> bool:
     if answer.get("code") == "policy_not_in_force":
         return True
     body = case.body
+    query = getattr(case, "query", None) or {}
+    chosen = query.get("from", "episode")
+    if getattr(case, "path", None) == "/v1/settle" and chosen in _FORMS:
+        schema, code = _FORMS[chosen]
+        (other,) = [name for form, (name, _) in _FORMS.items() if form != chosen]
+        if answer.get("code") == code and _valid(body, other) and not _valid(body, schema):
+            return True  # a body of the oneOf's other form: ?from chose this one
+        if chosen == "platform":
+            problems = answer.get("problems") or []
+            return (
+                answer.get("code") == code
+                and bool(problems)
+                and all(documented_platform(p, body) for p in problems)
+            )
     if isinstance(body, dict) and "episode" in body:  # the review envelope
         if answer.get("code") == "invalid_feedetail":
             # rows must name the episode's charges: a rule across members, not a schema's
@@ -200,8 +343,12 @@ class _Answer:
 
 
 class _Case:
-    def __init__(self, body: Any) -> None:
+    def __init__(
+        self, body: Any, query: dict[str, str] | None = None, path: str = "/v1/settle"
+    ) -> None:
         self.body = body
+        self.query = query
+        self.path = path
 
 
 def _invalid(*problems: tuple[str, str]) -> _Answer:
@@ -279,3 +426,115 @@ def test_the_document_states_non_empty_lists_and_calendar_ranges() -> None:
     for bad in ("0000-01-01T08:00", "2025-13-01T08:00", "2025-04-32T08:00", "2025-04-30T24:00"):
         assert not pattern.match(bad), bad
     assert not pattern.match("2025-04-30T08:00+24:00")
+
+
+def _platform_records() -> dict[str, Any]:
+    path = EXAMPLES_DIR / "platform" / "panzhihua" / "day-chemo-breast-cancer.json"
+    records: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return records
+
+
+def _episode() -> dict[str, Any]:
+    path = EXAMPLES_DIR / "panzhihua" / "day-chemo-breast-cancer.json"
+    episode: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return episode
+
+
+def _refused(code: str, *problems: tuple[str, str]) -> _Answer:
+    listed = [{"path": path, "message": message} for path, message in problems]
+    return _Answer(422, {"code": code, "problems": listed})
+
+
+PLATFORM = {"from": "platform"}
+
+
+def test_a_body_of_the_other_form_is_a_documented_refusal_only_when_it_is_of_the_other_form() -> (
+    None
+):
+    episode, records = _episode(), _platform_records()
+    refusal = _refused("invalid_platform_records", ("mdtrtinfo", "required field is missing"))
+    assert documented_refusal(_Case(episode, PLATFORM), refusal)
+    assert documented_refusal(
+        _Case(records), _refused("invalid_episode", ("episode_id", "Field required"))
+    )
+    # records of the chosen form refused for a rule the schema states: a disagreement
+    assert not documented_refusal(_Case(records, PLATFORM), refusal)
+    # an episode under from=platform refused with the episode's code: not the form refusal
+    assert not documented_refusal(
+        _Case(episode, PLATFORM), _refused("invalid_episode", ("mdtrtinfo", "x"))
+    )
+    # an episode under from=episode refused for a stated rule: still a disagreement
+    assert not documented_refusal(
+        _Case(episode), _refused("invalid_episode", ("episode_id", "Field required"))
+    )
+
+
+@pytest.mark.parametrize(
+    ("problem", "accepted"),
+    [
+        (
+            ("mdtrtinfo.med_type", "'9x' names no programme of policy 'panzhihua' (its codes: …)"),
+            True,
+        ),
+        (("diseinfo", "exactly one diagnosis must have maindiag_flag '1' (found 2)"), True),
+        (("feedetail[2].init_feedetl_sn", "'F9' names no row of feedetail (a refund of …)"), True),
+        (("feedetail[1].feedetl_sn", "'F1' repeats feedetail[0].feedetl_sn (a charge id …)"), True),
+        (("feedetail[1].cnt", "must be negative on a refund row (init_feedetl_sn …)"), True),
+        (("dscginfo.psn_no", "is not mdtrtinfo.psn_no ('P1')"), True),
+        (
+            (
+                "mdtrtinfo.begntime",
+                "'2025-04-31 08:00:00' is not a valid date-time (day is out of range for month)",
+            ),
+            True,
+        ),
+        (("supplement.sessions[0]", "session end is before its start"), True),
+        (("(episode) discharged_at", "is before admitted_at"), True),
+        (("(episode) sessions[0]", "overlaps sessions[1]"), True),
+        # what the document states is not excused
+        (("mdtrtinfo.begntime", "'0000-01-01 08:00:00' is not a platform time"), False),
+        (("diseinfo[0].diag_srt_no", "Input should be less than or equal to 99"), False),
+        (("feedetail", "List should have at least 1 item after validation, not 0"), False),
+        (("supplement.institution.tier", "Input should be less than or equal to 3"), False),
+        # a decimal string's places are bounded by its pattern: a disagreement
+        (
+            (
+                "feedetail[0].det_item_fee_sumamt",
+                "has more than 2 decimal places (the platform's precision is 16,2)",
+            ),
+            False,
+        ),
+        (("(episode) charges", "must list at least one item"), False),
+        (("diseinfo", "Tuple should have at least 1 item after validation, not 0"), True),
+    ],
+)
+def test_the_check_excuses_only_documented_platform_rules(
+    problem: tuple[str, str], accepted: bool
+) -> None:
+    records = _platform_records()
+    answer = _refused("invalid_platform_records", problem)
+    assert documented_refusal(_Case(records, PLATFORM), answer) is accepted
+
+
+def test_an_empty_list_refused_for_its_length_is_a_disagreement() -> None:
+    records = _platform_records()
+    records["feedetail"] = []
+    answer = _refused(
+        "invalid_platform_records",
+        ("feedetail", "Tuple should have at least 1 item after validation, not 0"),
+    )
+    assert not documented_refusal(_Case(records, PLATFORM), answer)
+
+
+def test_the_platform_document_states_calendar_ranges_and_bounds() -> None:
+    schemas = openapi()["components"]["schemas"]
+    pattern = re.compile(schemas["Mdtrtinfo"]["properties"]["begntime"]["pattern"])
+    assert pattern.match("2025-04-30 08:00:00")
+    for bad in ("0000-01-01 08:00:00", "2025-13-01 08:00:00", "2025-04-30 24:00:00"):
+        assert not pattern.match(bad), bad
+    order = schemas["Diseinfo"]["properties"]["diag_srt_no"]
+    assert (order["minimum"], order["maximum"]) == (0, 99)
+    assert "ge" not in order
+    price = schemas["Feedetail"]["properties"]["pric"]["anyOf"]
+    assert {"type": "number", "exclusiveMaximum": 10**10, "minimum": 0} in price
+    assert schemas["Supplement"]["properties"]["charges"]["additionalProperties"] is False

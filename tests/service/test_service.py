@@ -18,6 +18,7 @@ from daycare_settle import __version__, settle
 from daycare_settle import service as service_module
 from daycare_settle.errors import PolicyLoadError
 from daycare_settle.models.common import SHANGHAI
+from daycare_settle.platform import settle_records
 from daycare_settle.policy import policy_ids, resolve_policy, versions
 from daycare_settle.policy.readings import readings
 from daycare_settle.policy.registry import refresh, rules_root
@@ -260,11 +261,36 @@ def test_batch_unknown_policy_is_a_problem_before_any_line(live: LiveServer) -> 
     problem(response, 404, "unknown_policy")
 
 
-def test_batch_from_platform_is_refused(live: LiveServer) -> None:
+def test_batch_from_platform_settles_each_record_set_as_alone(live: LiveServer) -> None:
+    records = [
+        (path.parent.name, path.read_text(encoding="utf-8"))
+        for path in sorted((EXAMPLES / "platform").glob("*/*.json"))
+        if not path.name.endswith(".expected.json")
+    ]
+    policy, text = next((p, t) for p, t in records if p == "panzhihua")
+    compact = json.dumps(json.loads(text), ensure_ascii=False)
+    body = "\n".join([compact, "", "{not json", '{"mdtrtinfo": {}}', compact])
     response = live.client.post(
-        "/v1/batch", params={"policy": "panzhihua", "from": "platform"}, content=b"{}\n"
+        "/v1/batch", params={"policy": policy, "from": "platform"}, content=body.encode("utf-8")
     )
-    problem(response, 400, "unsupported_input_format")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/x-ndjson")
+    out = response.text.splitlines()
+    alone = settle_records(text, policy=policy).to_json(indent=None)
+    assert [out[0], out[3]] == [alone, alone]
+    for got, line in zip(out[1:3], (3, 4), strict=True):
+        record = json.loads(got)
+        assert record["line"] == line
+        assert record["status"] == "error"
+        assert record["error"]["code"] == "invalid_platform_records"
+
+
+def test_batch_from_an_unknown_format_is_refused(live: LiveServer) -> None:
+    response = live.client.post(
+        "/v1/batch", params={"policy": "panzhihua", "from": "hl7"}, content=b"{}\n"
+    )
+    body = problem(response, 400, "unsupported_input_format")
+    assert body["problems"][0]["path"] == "query.from"
 
 
 # --- GET /v1/policies -----------------------------------------------------------------
