@@ -4,6 +4,7 @@ model's own validation whenever the fast path is not sure."""
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -11,7 +12,13 @@ from typing import Any
 import pytest
 
 from daycare_settle.models.common import Category, Route, Setting
-from daycare_settle.models.episode import Charge, Episode, _fast_charge, _fast_charges
+from daycare_settle.models.episode import (
+    COMPACT_FROM,
+    Charge,
+    Episode,
+    _fast_charge,
+    _fast_charges,
+)
 from tests.builders import episode
 
 BASE: dict[str, Any] = {
@@ -53,12 +60,13 @@ VARIANTS: list[dict[str, Any]] = [
 ]
 
 
+@pytest.mark.parametrize("compact", [False, True], ids=["dict", "compact"])
 @pytest.mark.parametrize("change", VARIANTS, ids=repr)
 def test_a_charge_read_by_the_fast_path_is_the_charge_the_model_makes(
-    change: dict[str, Any],
+    change: dict[str, Any], compact: bool
 ) -> None:
     data = {**BASE, **change}
-    fast = _fast_charge(data)
+    fast = _fast_charge(data, compact)
     made = Charge.model_validate(data)
     assert fast is not None
     assert fast == made
@@ -117,6 +125,15 @@ def test_an_episode_takes_the_fast_path_only_when_every_charge_does() -> None:
     )
     data["charges"].append({**BASE, "id": "late", "amount": "1.001"})
     assert _fast_charges(data) is data
+
+
+def test_a_large_episode_keeps_its_charges_compact_and_equal() -> None:
+    data = episode(charges=[{**BASE, "id": f"c{n}"} for n in range(COMPACT_FROM)])
+    read = _fast_charges(data)["charges"]
+    made = [Charge.model_validate(c) for c in data["charges"]]
+    assert list(read) == made
+    assert sys.getsizeof(read[0].__dict__) < sys.getsizeof(made[0].__dict__)
+    assert read[-1].model_dump_json() == made[-1].model_dump_json()
 
 
 def test_a_text_of_another_enumeration_is_left_to_the_model() -> None:

@@ -52,6 +52,7 @@ from .common import (
     _to_money,
     _to_quantity,
     identity_key,
+    share_field_keys,
 )
 
 
@@ -164,6 +165,8 @@ class Charge(FrozenModel):
         return self
 
 
+share_field_keys(Charge)
+
 _FIELDS_SETS: dict[frozenset[str], set[str]] = {}
 """The distinct sets of fields given for a charge, one shared object each."""
 _LAST_FIELDS_SET: list[set[str]] = [set()]
@@ -232,7 +235,7 @@ def _plain_identifier(value: object) -> bool:
     )
 
 
-def _fast_charge(data: object) -> Charge | None:
+def _fast_charge(data: object, compact: bool = False) -> Charge | None:
     """``data`` as the model would validate it, or None when the model must decide."""
     if type(data) is not dict:
         return None
@@ -292,6 +295,21 @@ def _fast_charge(data: object) -> Charge | None:
         return None
     charge = Charge.__new__(Charge)
     _set = object.__setattr__
+    _set(charge, "__pydantic_fields_set__", given or _shared_fields_set(set(data)))
+    _set(charge, "__pydantic_extra__", None)
+    _set(charge, "__pydantic_private__", None)
+    if compact:  # one attribute at a time: a compact __dict__ that shares its keys
+        _set(charge, "id", charge_id)
+        _set(charge, "at", moment)
+        _set(charge, "setting", setting)
+        _set(charge, "institution_id", institution_id)
+        _set(charge, "category", category)
+        _set(charge, "item_code", item_code)
+        _set(charge, "amount", money)
+        _set(charge, "quantity", quantity)
+        _set(charge, "related", related)
+        _set(charge, "route", route)
+        return charge
     _set(
         charge,
         "__dict__",
@@ -308,10 +326,13 @@ def _fast_charge(data: object) -> Charge | None:
             "route": route,
         },
     )
-    _set(charge, "__pydantic_fields_set__", given or _shared_fields_set(set(data)))
-    _set(charge, "__pydantic_extra__", None)
-    _set(charge, "__pydantic_private__", None)
     return charge
+
+
+COMPACT_FROM = 1024
+"""From this many charges, each charge read by the fast path is stored compactly: its
+attributes set one at a time, so that CPython keeps a key-sharing ``__dict__`` (about
+200 bytes less per charge, at the cost of ten attribute stores instead of one dict)."""
 
 
 def _fast_charges(data: Any) -> Any:
@@ -324,8 +345,9 @@ def _fast_charges(data: Any) -> Any:
         return data
     charges: list[Charge] = []
     append = charges.append
+    compact = len(items) >= COMPACT_FROM
     for item in items:
-        charge = _fast_charge(item)
+        charge = _fast_charge(item, compact)
         if charge is None:
             return data
         append(charge)
