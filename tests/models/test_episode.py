@@ -10,7 +10,9 @@ from enum import StrEnum
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
+from daycare_settle.models import episode as episode_module
 from daycare_settle.models.common import Category, Route, Setting
 from daycare_settle.models.episode import (
     COMPACT_FROM,
@@ -144,3 +146,13 @@ def test_a_text_of_another_enumeration_is_left_to_the_model() -> None:
     assert _fast_charge({**BASE, "category": Other.SURGERY}) is None
     assert _fast_charge({**BASE, "setting": Other.DAY_CARE}) is None
     assert _fast_charge({**BASE, "setting": Category.SURGERY}) is None
+
+
+def test_an_empty_charge_is_left_to_the_model_even_first_in_a_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(episode_module, "_LAST_FIELDS_SET", [set()])
+    assert _fast_charge({}) is None
+    data = episode(charges=[{}])
+    with pytest.raises(ValidationError):
+        Episode.model_validate(data)

@@ -240,7 +240,7 @@ def _fast_charge(data: object, compact: bool = False) -> Charge | None:
     if type(data) is not dict:
         return None
     given: set[str] | None = _LAST_FIELDS_SET[0]  # fields a valid charge gave: valid keys
-    if data.keys() != given:  # compared without building a set: the common case
+    if not given or data.keys() != given:  # compared without building a set (common case)
         if not _CHARGE_REQUIRED <= data.keys() <= _CHARGE_KEYS:
             return None
         given = None
