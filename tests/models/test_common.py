@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from decimal import Decimal
 
 import pytest
 
-from daycare_settle.models.common import _to_money, trusted
+from daycare_settle.models.common import _to_money, trusted, trusted_compact
 from daycare_settle.models.episode import Charge
 from daycare_settle.models.settlement import Citation, Disposition, Line, Totals
 
@@ -73,3 +74,15 @@ def test_charges_share_their_fields_set_but_keep_their_own_contents() -> None:
     copy = one.model_copy(update={"related": True})
     assert "related" in copy.model_fields_set
     assert "related" not in two.model_fields_set
+
+
+def test_a_compact_record_is_the_trusted_record_with_a_smaller_dict() -> None:
+    compact = trusted_compact(Line, tuple(LINE.values()))
+    made = trusted(Line, dict(LINE))
+    assert compact == made == Line(**LINE)
+    assert list(compact.__dict__.items()) == list(made.__dict__.items())
+    assert compact.model_fields_set == set(LINE)
+    assert compact.model_dump_json() == made.model_dump_json()
+    assert sys.getsizeof(compact.__dict__) < sys.getsizeof(made.__dict__)
+    with pytest.raises(ValueError, match="zip"):
+        trusted_compact(Line, tuple(LINE.values())[:-1])

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Literal, NamedTuple
 
-from ..models.common import _to_money, trusted
-from ..models.episode import Charge
+from ..models.common import _to_money, trusted, trusted_compact
+from ..models.episode import COMPACT_FROM, Charge
 from ..models.settlement import Citation, Disposition, Line, Totals
 
 ZERO = Decimal("0.00")
@@ -47,17 +47,34 @@ def build_lines(charges: Sequence[Charge], placements: Sequence[Placement]) -> t
         raise AssertionError("every charge must be placed exactly once")
     # The values are validated already (the charge by the episode model, the placement by
     # the engine's types), so the lines are constructed without validating them again.
+    if len(charges) < COMPACT_FROM:
+        return tuple(
+            trusted(
+                Line,
+                {
+                    "charge_id": charge.id,
+                    "disposition": placement.disposition,
+                    "amount": charge.amount,
+                    "allowed_amount": placement.allowed,
+                    "reason": placement.reason,
+                    "citation": placement.citation,
+                },
+            )
+            for charge, placement in zip(charges, placements, strict=True)
+        )
+    # A large settlement's lines are set attribute by attribute, so that each keeps a
+    # compact, key-sharing __dict__ (slower to make: only where memory is what counts).
     return tuple(
-        trusted(
+        trusted_compact(
             Line,
-            {
-                "charge_id": charge.id,
-                "disposition": placement.disposition,
-                "amount": charge.amount,
-                "allowed_amount": placement.allowed,
-                "reason": placement.reason,
-                "citation": placement.citation,
-            },
+            (
+                charge.id,
+                placement.disposition,
+                charge.amount,
+                placement.allowed,
+                placement.reason,
+                placement.citation,
+            ),
         )
         for charge, placement in zip(charges, placements, strict=True)
     )

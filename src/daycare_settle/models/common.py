@@ -14,6 +14,7 @@ import datetime as dt
 import functools
 import re
 import unicodedata
+from collections.abc import Sequence
 from decimal import (
     ROUND_HALF_EVEN,
     Context,
@@ -93,6 +94,43 @@ def trusted(cls: type[_M], values: dict[str, Any]) -> _M:
     _set(model, "__pydantic_extra__", None)
     _set(model, "__pydantic_private__", None)
     return model
+
+
+def trusted_compact(cls: type[_M], values: Sequence[Any]) -> _M:
+    """:func:`trusted` for records made by the hundred thousand (a settlement's lines): the
+    values, one per field in field order, are set one attribute at a time instead of handing
+    over a ready dict. CPython then keeps the instance's ``__dict__`` as a *split* dict that
+    shares its keys with every other instance of the class (about 120 bytes for six fields
+    instead of 272): the same mapping, the same order, the same JSON."""
+    fields = _FIELDS_SET.get(cls)
+    if fields is None:
+        fields = _FIELDS_SET.setdefault(cls, set(cls.model_fields))
+    model = cls.__new__(cls)
+    _set = object.__setattr__
+    _set(model, "__pydantic_fields_set__", fields)
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
+    for name, value in zip(_field_names(cls), values, strict=True):
+        _set(model, name, value)
+    return model
+
+
+@functools.cache
+def _field_names(cls: type[FrozenModel]) -> tuple[str, ...]:
+    return tuple(cls.model_fields)
+
+
+def share_field_keys(cls: type[FrozenModel]) -> None:
+    """Let the instances of ``cls`` built one attribute at a time keep a compact ``__dict__``
+    whatever ran before: called once when the class is made. CPython shares one table of
+    attribute names per class and adds a name to it the first time an instance is given
+    it; once attribute reads of the class have been specialised by the interpreter, no name
+    is added any more and an instance given a missing one gets a full dict of its own (larger
+    than a plain one). One throw-away instance given every field here, in field order, fills
+    that table before anything reads it."""
+    model = cls.__new__(cls)
+    for name in cls.model_fields:
+        object.__setattr__(model, name, None)
 
 
 # --- numbers --------------------------------------------------------------------------------

@@ -25,14 +25,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal, localcontext
 from itertools import pairwise
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, Field, model_validator
 
 from ..errors import FieldProblem
 from .common import (
+    _CATEGORIES,
     MAX_AMOUNT,
     MONEY_CONTEXT,
+    Category,
     CategoryField,
     CodeSystem,
     CodeText,
@@ -46,7 +48,11 @@ from .common import (
     Route,
     SessionKind,
     Setting,
+    _read_time,
+    _to_money,
+    _to_quantity,
     identity_key,
+    share_field_keys,
 )
 
 
@@ -152,28 +158,200 @@ class Charge(FrozenModel):
         # per charge, more than the rest of a charge; charges repeat a few such sets, so each
         # distinct one is kept once and shared (a frozen model never changes it, and
         # ``model_copy`` copies it). It makes a 100 000-charge episode ~70 MB lighter.
-        # Consecutive charges mostly give the same fields: the last shared set is compared
-        # first (a set comparison), before the lookup by contents (which builds a key).
         given = self.__pydantic_fields_set__
-        last = _LAST_FIELDS_SET[0]
-        if given == last:
-            object.__setattr__(self, "__pydantic_fields_set__", last)
-            return self
-        shared = _FIELDS_SETS.get(frozenset(given))
-        if shared is None:
-            if len(_FIELDS_SETS) >= 512:
-                _FIELDS_SETS.clear()
-            shared = _FIELDS_SETS[frozenset(given)] = given
-        else:
+        shared = _shared_fields_set(given)
+        if shared is not given:
             object.__setattr__(self, "__pydantic_fields_set__", shared)
-        _LAST_FIELDS_SET[0] = shared
         return self
 
+
+share_field_keys(Charge)
 
 _FIELDS_SETS: dict[frozenset[str], set[str]] = {}
 """The distinct sets of fields given for a charge, one shared object each."""
 _LAST_FIELDS_SET: list[set[str]] = [set()]
 """The shared set the last charge used (one of :data:`_FIELDS_SETS`' values)."""
+
+
+def _shared_fields_set(given: set[str]) -> set[str]:
+    """The one shared set equal to ``given`` (``given`` itself the first time). Consecutive
+    charges mostly give the same fields: the last shared set is compared first (a set
+    comparison), before the lookup by contents (which builds a key)."""
+    last = _LAST_FIELDS_SET[0]
+    if given == last:
+        return last
+    shared = _FIELDS_SETS.get(frozenset(given))
+    if shared is None:
+        if len(_FIELDS_SETS) >= 512:
+            _FIELDS_SETS.clear()
+        shared = _FIELDS_SETS[frozenset(given)] = given
+    _LAST_FIELDS_SET[0] = shared
+    return shared
+
+
+# --- the charges' fast path -----------------------------------------------------------------
+#
+# Validating a charge through the model runs five Python callbacks (identifier, time,
+# category, money, the shared fields-set), each a crossing between pydantic-core and Python.
+# The common charge — a dict of exactly-typed, already-valid values — is read here in one
+# Python pass by the same readings, and built as the model would build it (the same
+# ``__dict__`` in field order, the same shared fields-set). Anything else, or anything the
+# readings refuse, is left to the model: every refusal, its message and its path come from
+# the usual validation, never from here.
+
+_CHARGE_FIELDS = (
+    "id",
+    "at",
+    "setting",
+    "institution_id",
+    "category",
+    "item_code",
+    "amount",
+    "quantity",
+    "related",
+    "route",
+)
+_CHARGE_KEYS = frozenset(_CHARGE_FIELDS)
+_CHARGE_REQUIRED = frozenset(("id", "at", "setting", "category", "amount"))
+_SETTINGS: dict[object, Setting] = {**{s.value: s for s in Setting}, **{s: s for s in Setting}}
+_ROUTES: dict[object, Route] = {**{r.value: r for r in Route}, **{r: r for r in Route}}
+_CATEGORY_OF: dict[object, Category] = {**{c: c for c in Category}, **dict(_CATEGORIES.items())}
+_NUMBER_TYPES = frozenset((str, Decimal, int))
+# Exactly a ``str`` or the field's own enumeration: a value of another ``str`` subclass (an
+# enumeration of the caller's) is left to the model's reading.
+_SETTING_TYPES = frozenset((str, Setting))
+_CATEGORY_TYPES = frozenset((str, Category))
+_ROUTE_TYPES = frozenset((str, Route))
+
+
+def _plain_identifier(value: object) -> bool:
+    """An exact ``str`` the :data:`Identifier` reading accepts as it is."""
+    return (
+        type(value) is str
+        and 0 < len(value) <= 200
+        and value.isprintable()
+        and value[0] != " "
+        and value[-1] != " "
+    )
+
+
+def _fast_charge(data: object, compact: bool = False) -> Charge | None:
+    """``data`` as the model would validate it, or None when the model must decide."""
+    if type(data) is not dict:
+        return None
+    given: set[str] | None = _LAST_FIELDS_SET[0]  # fields a valid charge gave: valid keys
+    if not given or data.keys() != given:  # compared without building a set (common case)
+        if not _CHARGE_REQUIRED <= data.keys() <= _CHARGE_KEYS:
+            return None
+        given = None
+    try:  # a value of an unhashable type (a list, a dict) fails a lookup: the model decides
+        charge_id = data["id"]
+        at = data["at"]
+        setting = data["setting"]
+        setting = _SETTINGS.get(setting) if type(setting) in _SETTING_TYPES else None
+        category = data["category"]
+        category = _CATEGORY_OF.get(category) if type(category) in _CATEGORY_TYPES else None
+        amount = data["amount"]
+        institution_id = data.get("institution_id")
+        item_code = data.get("item_code")
+        quantity = data.get("quantity")
+        related = data.get("related", False)
+        route = data.get("route")
+        if (
+            setting is None
+            or category is None
+            or type(at) is not str
+            or type(related) is not bool
+            or type(charge_id) is not str
+            or not 0 < len(charge_id) <= 200
+            or not charge_id.isprintable()
+            or charge_id[0] == " "
+            or charge_id[-1] == " "
+            or (institution_id is not None and not _plain_identifier(institution_id))
+            or (item_code is not None and not _plain_identifier(item_code))
+            or type(amount) not in _NUMBER_TYPES
+            or (quantity is not None and type(quantity) not in _NUMBER_TYPES)
+        ):
+            return None
+        if route is not None:
+            route = _ROUTES.get(route) if type(route) in _ROUTE_TYPES else None
+            if route is None:
+                return None
+        moment = _read_time(at)
+        if (  # "1234.50": what most systems send, read without the general reading
+            type(amount) is str
+            and 4 <= len(amount) <= 15
+            and amount[-3] == "."
+            and amount.isascii()
+            and amount[:-3].isdigit()
+            and amount[-2:].isdigit()
+        ):
+            money = Decimal(amount)
+        else:
+            money = _to_money(amount)
+        if quantity is not None:
+            quantity = _to_quantity(quantity)
+    except (ValueError, ArithmeticError, TypeError):
+        return None
+    charge = Charge.__new__(Charge)
+    _set = object.__setattr__
+    _set(charge, "__pydantic_fields_set__", given or _shared_fields_set(set(data)))
+    _set(charge, "__pydantic_extra__", None)
+    _set(charge, "__pydantic_private__", None)
+    if compact:  # one attribute at a time: a compact __dict__ that shares its keys
+        _set(charge, "id", charge_id)
+        _set(charge, "at", moment)
+        _set(charge, "setting", setting)
+        _set(charge, "institution_id", institution_id)
+        _set(charge, "category", category)
+        _set(charge, "item_code", item_code)
+        _set(charge, "amount", money)
+        _set(charge, "quantity", quantity)
+        _set(charge, "related", related)
+        _set(charge, "route", route)
+        return charge
+    _set(
+        charge,
+        "__dict__",
+        {
+            "id": charge_id,
+            "at": moment,
+            "setting": setting,
+            "institution_id": institution_id,
+            "category": category,
+            "item_code": item_code,
+            "amount": money,
+            "quantity": quantity,
+            "related": related,
+            "route": route,
+        },
+    )
+    return charge
+
+
+COMPACT_FROM = 1024
+"""From this many charges, each charge read by the fast path is stored compactly: its
+attributes set one at a time, so that CPython keeps a key-sharing ``__dict__`` (about
+200 bytes less per charge, at the cost of ten attribute stores instead of one dict)."""
+
+
+def _fast_charges(data: Any) -> Any:
+    """The episode's input with its charges already built when every one takes the fast
+    path; the input itself (not a copy, never changed) otherwise."""
+    if type(data) is not dict:
+        return data
+    items = data.get("charges")
+    if type(items) is not list or not items:
+        return data
+    charges: list[Charge] = []
+    append = charges.append
+    compact = len(items) >= COMPACT_FROM
+    for item in items:
+        charge = _fast_charge(item, compact)
+        if charge is None:
+            return data
+        append(charge)
+    return {**data, "charges": tuple(charges)}
 
 
 class Episode(FrozenModel):
@@ -196,6 +374,11 @@ class Episode(FrozenModel):
     agency_method_choice: Identifier | None = None
     """A hospital's choice among agency methods where a policy allows one (e.g. a quota)."""
     charges: Annotated[tuple[Charge, ...], AfterValidator(_non_empty)]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _charges_fast(cls, data: Any) -> Any:
+        return _fast_charges(data)
 
     @model_validator(mode="after")
     def _consistent(self) -> Episode:
