@@ -10,6 +10,8 @@ from enum import StrEnum
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from daycare_settle.models import episode as episode_module
@@ -156,3 +158,70 @@ def test_an_empty_charge_is_left_to_the_model_even_first_in_a_process(
     data = episode(charges=[{}])
     with pytest.raises(ValidationError):
         Episode.model_validate(data)
+
+
+# --- the fast path never decides differently from the model ----------------------------------
+
+_TRICKY_TEXT = st.sampled_from(
+    ["c1", "ａ1", "c 1", " c1", "c1 ", "c\u200b1", "c\u202e1", "c\u30001", "c\t1", "", "x" * 201]
+)
+_TRICKY_AMOUNT = st.sampled_from(
+    [
+        "12.50", "12.5", "12", "-1.00", "1e3", " 12.50", "12.50 ", "12.505", "١٢.٥٠", "+1.00",
+        "0.00", "1_000.00", ".50", "12.", "NaN", "Infinity", "9999999999999.99", 12, -1, 12.5,
+        True, None, Decimal("12.505"), Decimal("NaN"), Decimal("-0.00"), [12], {"v": 1},
+    ]
+)  # fmt: skip
+_TRICKY_TIME = st.sampled_from(
+    [
+        "2025-03-10T09:00", "2025-03-10 09:00", "2025-03-10T09:00:00+08:00", "2025-03-10T24:00",
+        "2025-02-30T09:00", "2025-03-10T09:00+24:00", "0999-03-10T09:00", "20250310T0900",
+        "2025-03-10T09:00:00.1234567", "2025-03-10", 1741568400, None,
+    ]
+)  # fmt: skip
+
+
+@given(
+    charge_id=_TRICKY_TEXT,
+    amount=_TRICKY_AMOUNT,
+    at=_TRICKY_TIME,
+    quantity=st.one_of(st.none(), _TRICKY_AMOUNT),
+    setting=st.sampled_from(["day_care", "outpatient", "Day_care", "", 1, None]),
+    category=st.sampled_from(["surgery", "06", "6", "SURGERY", "15", 6, None]),
+    institution_id=st.one_of(st.none(), _TRICKY_TEXT),
+    related=st.sampled_from([True, False, 0, 1, "true", None]),
+    route=st.sampled_from([None, "oral", "ORAL", "iv", 1]),
+    compact=st.booleans(),
+)
+def test_the_fast_path_decides_as_the_model_does(
+    charge_id: Any,
+    amount: Any,
+    at: Any,
+    quantity: Any,
+    setting: Any,
+    category: Any,
+    institution_id: Any,
+    related: Any,
+    route: Any,
+    compact: bool,
+) -> None:
+    data = {
+        "id": charge_id,
+        "at": at,
+        "setting": setting,
+        "category": category,
+        "amount": amount,
+        "quantity": quantity,
+        "institution_id": institution_id,
+        "related": related,
+        "route": route,
+    }
+    fast = _fast_charge(data, compact)
+    try:
+        model = Charge.model_validate(data)
+    except ValidationError:
+        assert fast is None, "the fast path accepted what the model refuses"
+        return
+    if fast is not None:
+        assert fast.model_dump(mode="json") == model.model_dump(mode="json")
+        assert fast.model_fields_set == model.model_fields_set
