@@ -55,7 +55,6 @@ from starlette.routing import Route
 from . import batch
 from ._version import __version__
 from .engine import settle
-from .engine.settle import _load_json as load_episode_json
 from .errors import (
     DaycareSettleError,
     InvalidArgument,
@@ -64,6 +63,7 @@ from .errors import (
     PolicyNotInForce,
     UnknownPolicy,
 )
+from .exact_json import loads_exact
 from .models import Episode, Settlement
 from .models.common import SHANGHAI, LocalDateTime
 from .platform import PlatformNotConfigured, PlatformRecords, settle_records
@@ -357,8 +357,8 @@ async def _review(request: Request) -> Response:
     episode: Any = body
     rows: Any = None
     try:  # as settle() reads it: numbers as Decimal, repeated keys refused
-        decoded = load_episode_json(body)
-    except InvalidEpisode:
+        decoded = loads_exact(body)
+    except (ValueError, RecursionError):
         decoded = None  # settle() names the JSON problem
     if isinstance(decoded, dict) and "episode" in decoded:
         extra = sorted(set(decoded) - {"episode", "feedetail"})

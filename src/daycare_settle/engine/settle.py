@@ -6,9 +6,8 @@ settlement with its trace. Pure: no I/O beyond the cached rule files, no global 
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable, Iterable, Mapping
-from decimal import Decimal, localcontext
+from decimal import localcontext
 from pathlib import Path
 from typing import Any, Literal, ParamSpec, TypeVar
 
@@ -16,6 +15,7 @@ from pydantic import ValidationError
 
 from ..codes import FlagCode, LineReason, RejectionCode
 from ..errors import FieldProblem, InvalidArgument, InvalidEpisode, PolicyUnconfirmed
+from ..exact_json import loads_exact
 from ..models.common import MONEY_CONTEXT, Setting, local_date
 from ..models.episode import Charge, Episode, InconsistentEpisode
 from ..models.settlement import RejectionReason, Settlement
@@ -134,26 +134,8 @@ def _invalid(errors: Iterable[Any]) -> InvalidEpisode:
 
 
 def _load_json(text: str | bytes) -> Any:
-    def refuse_constant(name: str) -> Any:
-        raise ValueError(f"{name} is not a number JSON allows")
-
-    def refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        result = dict(pairs)
-        if len(result) != len(pairs):  # json.loads would keep the last silently
-            seen: set[str] = set()
-            for key, _ in pairs:
-                if key in seen:
-                    raise ValueError(f"key {key!r} is given twice in one object")
-                seen.add(key)
-        return result
-
     try:
-        return json.loads(
-            text,
-            parse_float=Decimal,
-            parse_constant=refuse_constant,
-            object_pairs_hook=refuse_duplicates,
-        )
+        return loads_exact(text)
     except (ValueError, RecursionError) as exc:
         raise InvalidEpisode([FieldProblem("", f"malformed JSON: {exc}")]) from None
 

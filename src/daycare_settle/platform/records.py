@@ -33,7 +33,6 @@ refund, of another visit or item, or refunding more than was charged is refused.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -43,6 +42,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
 
 from ..errors import DaycareSettleError, FieldProblem, InvalidEpisode
+from ..exact_json import loads_exact
 from ..models.common import (
     SHANGHAI,
     Category,
@@ -365,22 +365,8 @@ def parse_records(records: RecordsInput) -> PlatformRecords:
 
 
 def _load_json(text: str | bytes) -> Any:
-    def refuse_constant(name: str) -> Any:
-        raise ValueError(f"{name} is not a number JSON allows")
-
-    def refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        result = dict(pairs)
-        if len(result) != len(pairs):
-            raise ValueError("a key is given twice in one object")
-        return result
-
     try:
-        return json.loads(
-            text,
-            parse_float=Decimal,
-            parse_constant=refuse_constant,
-            object_pairs_hook=refuse_duplicates,
-        )
+        return loads_exact(text)
     except (ValueError, RecursionError) as exc:
         raise InvalidPlatformRecords([FieldProblem("", f"malformed JSON: {exc}")]) from None
 

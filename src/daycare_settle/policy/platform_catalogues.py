@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import PolicyLoadError
+from ..exact_json import DECODER
 from .schema import CatalogueEntry, CatalogueFormat, CatalogueHeader, CodeSystemName
 
 
@@ -237,28 +238,8 @@ def _text_records(text: str, name: str) -> tuple[tuple[str, ...], list[Record]]:
     return header, records
 
 
-def _decimal(text: str) -> Decimal:
-    return Decimal(text)
-
-
-def _refuse_constant(text: str) -> Any:
-    raise ValueError(f"{text} is not a value a catalogue holds")
-
-
-def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"key {key!r} is given twice in one object")
-        result[key] = value
-    return result
-
-
 def _json_records(text: str, name: str) -> tuple[tuple[str, ...], list[Record]]:
-    decoder = json.JSONDecoder(
-        object_pairs_hook=_pairs, parse_float=_decimal, parse_constant=_refuse_constant
-    )
-    rows = list(_json_rows(decoder, text, name))
+    rows = list(_json_rows(DECODER, text, name))
     if not rows:
         raise PolicyLoadError(name, None, "the array holds no rows")
     header: tuple[str, ...] | None = None

@@ -1,0 +1,41 @@
+"""JSON read exactly: numbers as :class:`~decimal.Decimal` (never a float), ``NaN`` and
+``Infinity`` refused, a key given twice in one object refused (``json.loads`` would keep the
+last silently). Episodes, platform records and platform catalogue files are read this way."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+
+def refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def refuse_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"key {key!r} is given twice in one object")
+            seen.add(key)
+    return result
+
+
+DECODER = json.JSONDecoder(
+    object_pairs_hook=refuse_repeated_keys, parse_float=Decimal, parse_constant=refuse_constant
+)
+"""For reading row by row (``raw_decode``) with the same rules as :func:`loads_exact`."""
+
+
+def loads_exact(text: str | bytes) -> Any:
+    """The JSON value of ``text``; raises ``ValueError`` (or ``RecursionError``, for a value
+    nested too deeply) naming the problem."""
+    return json.loads(
+        text,
+        parse_float=Decimal,
+        parse_constant=refuse_constant,
+        object_pairs_hook=refuse_repeated_keys,
+    )
