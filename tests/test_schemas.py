@@ -278,3 +278,66 @@ def test_unwritable_target_is_an_output_error(
     err = capsys.readouterr().err
     assert "cannot write the output" in err
     assert "Traceback" not in err
+
+
+# --- only JSON Schema's own words -----------------------------------------------------------
+
+_IN_PLACE = {"additionalProperties", "contains", "else", "if", "items", "not", "propertyNames"}
+_IN_PLACE |= {"then", "unevaluatedItems", "unevaluatedProperties", "contentSchema"}
+"""Draft 2020-12 keywords whose value is one schema."""
+_IN_ARRAY = {"allOf", "anyOf", "oneOf", "prefixItems"}
+"""... whose value is an array of schemas."""
+_IN_MAP = {"$defs", "dependentSchemas", "patternProperties", "properties"}
+"""... whose value maps names (property names, patterns, definitions) to schemas."""
+_DATA = {"const", "default", "dependentRequired", "enum", "examples", "required"}
+"""... whose value is data or names, not schemas."""
+_OTHER = {"$schema", "$id", "$ref", "$anchor", "$dynamicRef", "$dynamicAnchor", "$vocabulary"}
+_OTHER |= {"$comment", "type", "multipleOf", "maximum", "exclusiveMaximum", "minimum"}
+_OTHER |= {"exclusiveMinimum", "maxLength", "minLength", "pattern", "maxItems", "minItems"}
+_OTHER |= {"uniqueItems", "maxContains", "minContains", "maxProperties", "minProperties"}
+_OTHER |= {"format", "contentEncoding", "contentMediaType", "title", "description"}
+_OTHER |= {"deprecated", "readOnly", "writeOnly"}
+KEYWORDS_2020_12 = _IN_PLACE | _IN_ARRAY | _IN_MAP | _DATA | _OTHER
+"""Every keyword of the draft 2020-12 vocabularies (core, applicator, unevaluated,
+validation, format annotation, content, meta-data)."""
+
+
+def unknown_keywords(schema: object, where: str = "#") -> list[str]:
+    """Where a schema object holds a key that is not a draft 2020-12 keyword (``ge``, a
+    pydantic constraint leaked into the schema, bounds nothing)."""
+    if isinstance(schema, bool):
+        return []
+    assert isinstance(schema, dict), f"{where}: a schema is an object or a boolean"
+    found = [f"{where}/{key}" for key in schema if key not in KEYWORDS_2020_12]
+    for key, value in schema.items():
+        if key in _IN_PLACE:
+            found += unknown_keywords(value, f"{where}/{key}")
+        elif key in _IN_ARRAY:
+            found += [
+                x for i, s in enumerate(value) for x in unknown_keywords(s, f"{where}/{key}/{i}")
+            ]
+        elif key in _IN_MAP:
+            found += [
+                x for n, s in value.items() for x in unknown_keywords(s, f"{where}/{key}/{n}")
+            ]
+    return found
+
+
+COMMITTED_FILES = sorted(COMMITTED.glob("*.schema.json")) + sorted(
+    (ROOT / "docs" / "clients" / "schemas").glob("*.schema.json")
+)
+
+
+@pytest.mark.parametrize("path", COMMITTED_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_committed_schema_uses_only_json_schema_keywords(path: Path) -> None:
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    assert unknown_keywords(schema) == []
+
+
+def test_the_keyword_scan_finds_a_leaked_constraint() -> None:
+    leaked = {"properties": {"n": {"anyOf": [{"type": "integer", "ge": 0}]}}, "$defs": {}}
+    assert unknown_keywords(leaked) == ["#/properties/n/anyOf/0/ge"]
+    assert unknown_keywords({"additionalProperties": {"le": 9}, "enum": [{"ge": 1}]}) == [
+        "#/additionalProperties/le"
+    ]

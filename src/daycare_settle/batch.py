@@ -436,10 +436,6 @@ def run(
     if scheduler is not None and source == "-":
         raise DaycareSettleError("--scheduler: the workers read the input file, give a path")
     _reader(source_format)
-    if scheduler is not None and source_format != "episode":
-        raise DaycareSettleError(
-            "--scheduler reads episodes only: settle platform records without --scheduler"
-        )
     summary = BatchSummary()
     handle: IO[bytes] = sys.stdin.buffer if source == "-" else _open_input(source)
     reader = _LineReader(handle)
@@ -452,7 +448,7 @@ def run(
             if scheduler is not None:
                 from .dask import settle_files  # noqa: PLC0415 - the optional extra
 
-                records = settle_files([source], policy, scheduler=scheduler)
+                records = settle_files([source], policy, scheduler=scheduler, source=source_format)
             else:
                 records = settle_many(
                     reader, policy, workers=workers, chunk_size=chunk_size, source=source_format

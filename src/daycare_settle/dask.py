@@ -21,6 +21,10 @@ Install the extra: ``pip install 'daycare_settle[dask]'``. Then::
   it in a per-process cache keyed by (policy, fingerprint); a worker whose rule files
   differ from the client's refuses to settle (``policy_load_error``) instead of settling
   under other rules.
+- **Platform records.** With ``source="platform"`` each item is a platform record set
+  (:mod:`daycare_settle.platform`), settled as :func:`daycare_settle.platform.settle_records`
+  does; the format travels with the policy name, and the records are byte-equal to
+  ``settle_many(..., source="platform")``.
 - **Order.** Partitions are computed a window at a time and read back in partition order;
   records come back in input order with their line numbers (counted over the files in the
   order given, blank lines included), byte-equal to :func:`daycare_settle.batch.settle_many`.
@@ -39,7 +43,16 @@ import dask.bag as db
 from dask.base import compute
 from distributed import Client, Future, get_client
 
-from .batch import BatchItem, BatchRecord, RawRecord, is_blank, policy_spec, settle_one
+from .batch import (
+    BatchItem,
+    BatchRecord,
+    InputFormat,
+    RawRecord,
+    _reader,
+    is_blank,
+    policy_spec,
+    settle_one,
+)
 from .errors import PolicyLoadError
 from .policy import Policy, resolve_policy, versions
 
@@ -72,22 +85,30 @@ def _worker_policy(spec: str, fingerprint: str) -> str:
     return spec
 
 
-def settle_partition(items: Iterable[BatchItem], spec: str, fingerprint: str) -> list[Any]:
-    """Settle one partition: ``[(items seen, raw records)]`` (a one-element partition)."""
+def settle_partition(
+    items: Iterable[BatchItem], spec: str, fingerprint: str, source: InputFormat = "episode"
+) -> list[Any]:
+    """Settle one partition: ``[(items seen, raw records)]`` (a one-element partition); the
+    items are episodes or, with ``source="platform"``, platform record sets."""
     policy = _worker_policy(spec, fingerprint)
     records: list[RawRecord] = []
     count = 0
     for count, item in enumerate(items, start=1):
         if not is_blank(item):
-            records.append(settle_one(count, item, policy))
+            records.append(settle_one(count, item, policy, source))
     result: PartitionResult = (count, records)
     return [result]
 
 
-def results_bag(bag: db.Bag, policy: str | Path | Policy) -> db.Bag:
-    """The lazy bag of settled partitions (one ``(count, records)`` element each)."""
+def results_bag(
+    bag: db.Bag, policy: str | Path | Policy, *, source: InputFormat = "episode"
+) -> db.Bag:
+    """The lazy bag of settled partitions (one ``(count, records)`` element each); ``source``
+    says what an item is (``"episode"`` or ``"platform"``: a platform record set).
+    :class:`~daycare_settle.DaycareSettleError` for another format, before any task runs."""
+    _reader(source)
     spec = policy_spec(policy)
-    settled: db.Bag = bag.map_partitions(settle_partition, spec, policy_fingerprint(spec))
+    settled: db.Bag = bag.map_partitions(settle_partition, spec, policy_fingerprint(spec), source)
     return settled
 
 
@@ -105,14 +126,16 @@ def settle_bag(
     *,
     client: Client | None = None,
     window: int | None = None,
+    source: InputFormat = "episode",
 ) -> Iterator[BatchRecord]:
-    """Settle every item of ``bag`` (JSON text lines, episode dicts) and yield a
-    :class:`BatchRecord` per non-blank item, in bag order; ``line`` counts items from 1.
+    """Settle every item of ``bag`` (JSON text lines, episode dicts; with
+    ``source="platform"`` platform record sets) and yield a :class:`BatchRecord` per
+    non-blank item, in bag order; ``line`` counts items from 1.
 
     With a ``client`` (or a current one), partitions run on its cluster, at most ``window``
     (default: twice the cluster's threads) at a time; without one, on Dask's local scheduler.
     """
-    parts = results_bag(bag, policy).to_delayed()
+    parts = results_bag(bag, policy, source=source).to_delayed()
     if client is None:
         try:
             client = get_client()
@@ -132,15 +155,18 @@ def settle_files(
     scheduler: str | None = None,
     client: Client | None = None,
     blocksize: str | int = DEFAULT_BLOCKSIZE,
+    source: InputFormat = "episode",
 ) -> Iterator[BatchRecord]:
     """Settle JSON-lines files on a cluster (``scheduler`` address or ``client``), the
-    workers reading their own blocks; records in file order, lines numbered across files."""
+    workers reading their own blocks; records in file order, lines numbered across files.
+    A line is an episode or, with ``source="platform"``, a platform record set."""
+    _reader(source)
     bag = db.read_text([str(path) for path in paths], blocksize=blocksize, encoding="utf-8")
     if client is None and scheduler is not None:
         with Client(scheduler) as own:
-            yield from settle_bag(bag, policy, client=own)
+            yield from settle_bag(bag, policy, client=own, source=source)
         return
-    yield from settle_bag(bag, policy, client=client)
+    yield from settle_bag(bag, policy, client=client, source=source)
 
 
 def _records(results: list[Any], offset: int) -> tuple[int, list[BatchRecord]]:

@@ -51,7 +51,7 @@ def json_schema(name: str) -> dict[str, Any]:
     body = model.model_json_schema(mode=mode)
     if mode == "serialization":
         _require_every_property(body)
-    body = _sorted(body)
+    body = _sorted(_without_openapi_words(body))
     return {"$schema": DIALECT, "$id": f"{BASE_ID}{name}.schema.json", **body}
 
 
@@ -91,6 +91,29 @@ def _require_every_property(value: Any) -> None:
     elif isinstance(value, list):
         for item in value:
             _require_every_property(item)
+
+
+_OPENAPI_ONLY = frozenset({"discriminator"})
+"""Keywords pydantic writes for OpenAPI that JSON Schema 2020-12 does not have: a tagged
+union's ``discriminator`` (its ``oneOf`` branches already fix the tag with ``const``)."""
+_NAME_TABLES = frozenset({"$defs", "dependentSchemas", "patternProperties", "properties"})
+_DATA = frozenset({"const", "default", "enum", "examples"})
+
+
+def _without_openapi_words(value: Any, *, table: bool = False) -> Any:
+    """The schema without :data:`_OPENAPI_ONLY` keywords (a name in a ``properties`` or
+    ``$defs`` table, and data under ``enum`` or ``default``, stay as they are)."""
+    if isinstance(value, list):
+        return [_without_openapi_words(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if table:
+        return {key: _without_openapi_words(item) for key, item in value.items()}
+    return {
+        key: item if key in _DATA else _without_openapi_words(item, table=key in _NAME_TABLES)
+        for key, item in value.items()
+        if key not in _OPENAPI_ONLY
+    }
 
 
 def _sorted(value: Any, *, declared: bool = False) -> Any:

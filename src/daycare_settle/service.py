@@ -653,19 +653,6 @@ Asia/Shanghai) is still refused, as 422 ``invalid_episode`` (see docs/service.md
 
 _MODEL_DATE_TIME = TypeAdapter(LocalDateTime).json_schema(mode="validation")["pattern"]
 
-_PLATFORM_DATE_TIME = (
-    r"^(?:19|2[0-9])[0-9]{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
-    r" (?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$"
-)
-"""A platform time ``yyyy-MM-dd HH:mm:ss`` with the calendar's ranges spelt out (as
-:data:`_CALENDAR_DATE_TIME`); a 31st of a 30-day month is still refused, as 422
-``invalid_platform_records``."""
-
-_MODEL_PLATFORM_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
-
-_PLATFORM_NUMBERS = {"det_item_fee_sumamt": (2, True), "cnt": (4, True), "pric": (6, False)}
-"""The platform numbers of a fee-detail row: (decimal places, signed)."""
-
 
 def _tighten(schemas: dict[str, Any]) -> None:
     """Add to the request schemas the rules of the validators that JSON Schema can state but
@@ -693,34 +680,6 @@ def _tighten(schemas: dict[str, Any]) -> None:
     walk(schemas["ClinicalPathway"])
     if not dated:  # pragma: no cover - the models' date-time schema changed: say so
         raise RuntimeError("openapi(): no date-time schema found to tighten")
-    _tighten_platform(schemas)
-
-
-def _tighten_platform(schemas: dict[str, Any]) -> None:
-    """The same for platform records: the calendar ranges of a platform time, the bounds of
-    a platform number written as a JSON number (16 digits in all; a price is not
-    negative), ``diag_srt_no`` 0-99 in JSON Schema's own words, and a supplement keyed only
-    by identifiers."""
-    timed = 0
-    for name in ("Mdtrtinfo", "Dscginfo", "Feedetail"):
-        for field in schemas[name]["properties"].values():
-            if field.get("pattern") == _MODEL_PLATFORM_TIME:
-                field["pattern"] = _PLATFORM_DATE_TIME
-                timed += 1
-    fee = schemas["Feedetail"]["properties"]
-    for field_name, (places, signed) in _PLATFORM_NUMBERS.items():
-        (number,) = [branch for branch in fee[field_name]["anyOf"] if branch["type"] == "number"]
-        bound = 10 ** (16 - places)
-        number["exclusiveMaximum"] = bound
-        if signed:
-            number["exclusiveMinimum"] = -bound
-        else:
-            number["minimum"] = 0
-    order = schemas["Diseinfo"]["properties"]["diag_srt_no"]
-    order["minimum"], order["maximum"] = order.pop("ge", 0), order.pop("le", 99)
-    schemas["Supplement"]["properties"]["charges"]["additionalProperties"] = False
-    if timed != 3:  # pragma: no cover - the records' time schema changed: say so
-        raise RuntimeError("openapi(): the platform times to tighten were not found")
 
 
 def openapi() -> dict[str, Any]:

@@ -27,6 +27,7 @@ from daycare_settle.dask import (
     settle_partition,
 )
 from tests.batch.conftest import mixed_lines
+from tests.batch.test_platform_batch import expected, record_lines
 from tests.builders import episode
 
 # The workers import the package from where this process did (the worktree's src/ or the
@@ -125,3 +126,49 @@ def test_workers_can_write_their_own_results(client: Client, tmp_path: Path) -> 
         for line in part.read_text(encoding="utf-8").splitlines()
     ]
     assert written == single_process(lines[:6])
+
+
+def platform_single_process(lines: list[str]) -> list[str]:
+    records = settle_many(lines, "panzhihua", workers=1, source="platform")
+    return [r.to_json() for r in records]
+
+
+def test_platform_record_sets_on_the_cluster_match_one_process_byte_for_byte(
+    client: Client, tmp_path: Path
+) -> None:
+    lines = record_lines() * 3  # good, blank, malformed, incomplete, other visit, unknown code
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    second.write_text("\n".join(lines[:2]) + "\n", encoding="utf-8")
+    records = list(
+        settle_files([first, second], "panzhihua", client=client, blocksize=4096, source="platform")
+    )
+    texts = [r.to_json() for r in records]
+    assert texts == platform_single_process(lines + lines[:2])
+    assert texts[: len(expected(lines[:6]))] == expected(lines[:6])  # as each set alone
+    assert [r.status for r in records[:5]] == ["settled", "error", "error", "settled", "error"]
+    assert records[-1].line == len(lines) + 1  # numbered across the files, blanks counted
+
+
+def test_a_bag_of_record_sets_settles_in_order(client: Client) -> None:
+    good = json.loads(record_lines()[0])
+    sets = []
+    for n in range(6):
+        one = json.loads(json.dumps(good))
+        one["dscginfo"]["mdtrt_id"] = f"MDTRT-{n}"
+        sets.append(one)
+    bag = db.from_sequence(sets, npartitions=3)
+    records = list(settle_bag(bag, "panzhihua", client=client, source="platform"))
+    assert [json.loads(r.text)["episode_id"] for r in records] == [f"MDTRT-{n}" for n in range(6)]
+
+
+def test_batch_command_settles_platform_records_on_a_scheduler(
+    client: Client, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = record_lines()
+    source, out = tmp_path / "records.jsonl", tmp_path / "out.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    argv = ["batch", str(source), "--policy", "panzhihua", "--from", "platform"]
+    assert main([*argv, "--out", str(out), "--scheduler", client.scheduler.address]) == 1
+    assert out.read_text(encoding="utf-8").splitlines() == platform_single_process(lines)
+    assert "5 episodes: 2 settled, 0 rejected, 3 errors" in capsys.readouterr().err

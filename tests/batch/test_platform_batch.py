@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import dask.bag as db
 import pytest
 
 from daycare_settle import DaycareSettleError
-from daycare_settle.batch import settle_many
+from daycare_settle.batch import BatchRecord, settle_many
 from daycare_settle.cli import main
+from daycare_settle.dask import policy_fingerprint, results_bag, settle_files, settle_partition
 from daycare_settle.platform import settle_records
 from tests.builders import EXAMPLES
 
@@ -91,13 +93,18 @@ def test_command_from_platform_writes_one_line_per_record_set(
     assert "5 episodes: 2 settled, 0 rejected, 3 errors" in capsys.readouterr().err
 
 
-def test_command_refuses_platform_records_on_a_cluster(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    source = tmp_path / "records.jsonl"
-    source.write_text(record_lines()[0] + "\n", encoding="utf-8")
-    argv = ["batch", str(source), "--policy", "panzhihua", "--from", "platform"]
-    assert main([*argv, "--scheduler", "tcp://127.0.0.1:1"]) == 2
-    err = capsys.readouterr().err
-    assert "--scheduler reads episodes only" in err
-    assert "Traceback" not in err
+def test_a_partition_of_record_sets_settles_as_one_process_does() -> None:
+    # what a Dask worker runs (tests/batch/test_dask.py runs it on a cluster)
+    lines = record_lines()
+    [(count, raws)] = settle_partition(
+        lines, "panzhihua", policy_fingerprint("panzhihua"), "platform"
+    )
+    assert count == len(lines)
+    assert [BatchRecord.from_raw(raw).to_json() for raw in raws] == expected(lines)
+
+
+def test_an_unknown_format_is_refused_before_any_task(tmp_path: Path) -> None:
+    with pytest.raises(DaycareSettleError, match="unknown input format 'hl7'"):
+        results_bag(db.from_sequence(record_lines()), "panzhihua", source="hl7")  # type: ignore[arg-type]
+    with pytest.raises(DaycareSettleError, match="unknown input format 'hl7'"):
+        next(settle_files([tmp_path / "none.jsonl"], "panzhihua", source="hl7"))  # type: ignore[arg-type]

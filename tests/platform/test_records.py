@@ -4,10 +4,12 @@ records refused with a named field (``daycare_settle.platform.records``)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from daycare_settle import DaycareSettleError, InvalidEpisode
 from daycare_settle.models.common import SHANGHAI, Category, CodeSystem, Programme, Setting
@@ -19,6 +21,7 @@ from daycare_settle.platform import (
     settle_records,
 )
 from daycare_settle.policy import resolve_policy
+from daycare_settle.schemas import json_schema
 from tests.platform.records_builders import records, refund, row
 
 
@@ -287,3 +290,129 @@ def test_an_inconsistent_episode_is_refused_with_its_path() -> None:
     data = records()
     data["dscginfo"]["endtime"] = "2025-06-03 07:00:00"  # before begntime
     assert "(episode) discharged_at" in paths(refused(data))
+
+
+# --- one bad row is reported once -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("block", ["diseinfo", "feedetail"])
+def test_a_list_whose_every_row_is_bad_is_refused_for_its_rows_only(block: str) -> None:
+    data = records()
+    data[block] = data[block][:1]
+    field = "diag_srt_no" if block == "diseinfo" else "cnt"
+    data[block][0][field] = "x"
+    error = invalid(data)
+    assert paths(error) == [f"{block}[0].{field}"]
+    assert "at least 1 item" not in error.message
+    assert error.message.count(f"{block}[0].{field}") == 1
+
+
+@pytest.mark.parametrize("block", ["diseinfo", "feedetail"])
+def test_an_empty_list_is_refused_once_by_name(block: str) -> None:
+    data = records()
+    data[block] = []
+    error = invalid(data)
+    assert [(p.path, p.message) for p in error.problems] == [(block, "must list at least one item")]
+
+
+# --- diag_srt_no and the schema -------------------------------------------------------------
+
+
+def _model_accepts(data: Any) -> bool:
+    try:
+        parse_records(json.dumps(data, default=str))
+    except InvalidPlatformRecords:
+        return False
+    return True
+
+
+def _schema_accepts(data: Any) -> bool:
+    return PLATFORM_SCHEMA.is_valid(json.loads(json.dumps(data, default=str)))
+
+
+PLATFORM_SCHEMA = Draft202012Validator(json_schema("platform"))
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        (0, True),
+        (99, True),
+        ("2", True),
+        ("0099", True),
+        ("00", True),
+        (100, False),
+        (-1, False),
+        ("100", False),
+        ("0100", False),
+        ("00099", False),
+        ("-1", False),
+        ("２", False),
+        (" 2", False),
+        (True, False),
+        (None, False),
+    ],
+)
+def test_diag_srt_no_is_0_to_99_in_the_model_and_the_schema(value: object, accepted: bool) -> None:
+    data = records()
+    principal = next(d for d in data["diseinfo"] if d["maindiag_flag"] == "1")
+    principal["diag_srt_no"] = value
+    assert _model_accepts(data) is accepted
+    assert _schema_accepts(data) is accepted
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("1900-01-01 00:00:00", True),
+        ("2999-12-31 23:59:59", True),
+        ("2025-06-03 08:10:00", True),
+        ("1899-12-31 23:59:59", False),
+        ("3000-01-01 00:00:00", False),
+        ("0000-01-01 08:00:00", False),
+        ("9999-06-03 08:10:00", False),
+        ("2025-13-03 08:10:00", False),
+        ("2025-06-00 08:10:00", False),
+        ("2025-06-32 08:10:00", False),
+        ("2025-06-03 24:00:00", False),
+        ("2025-06-03 08:60:00", False),
+        ("2025-06-03 08:10:60", False),
+    ],
+)
+def test_a_platform_time_lies_in_the_calendar_in_the_model_and_the_schema(
+    value: str, accepted: bool
+) -> None:
+    data = records()
+    data["mdtrtinfo"]["begntime"] = value
+    assert _model_accepts(data) is accepted
+    assert _schema_accepts(data) is accepted
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "accepted"),
+    [
+        ("det_item_fee_sumamt", 10**14 - 1, True),
+        ("det_item_fee_sumamt", -(10**14) + 1, True),
+        ("det_item_fee_sumamt", 10**14, False),
+        ("det_item_fee_sumamt", -(10**14), False),
+        ("cnt", 999999999999, True),
+        ("cnt", 10**12, False),
+        ("pric", 0, True),
+        ("pric", 10**10, False),
+        ("pric", -1, False),
+    ],
+)
+def test_a_platform_number_as_a_json_number_is_bounded_in_the_model_and_the_schema(
+    field: str, value: object, accepted: bool
+) -> None:
+    data = records()
+    row(data, "DC-01")[field] = value
+    assert _schema_accepts(data) is accepted
+    assert _model_accepts(data) is accepted
+
+
+def test_supplement_charges_are_keyed_by_identifiers_in_the_schema() -> None:
+    data = records()
+    data["supplement"]["charges"][" DC-02"] = {"related": True}
+    assert not _schema_accepts(data)
+    assert not _model_accepts(data)

@@ -37,9 +37,16 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+)
 
 from ..errors import DaycareSettleError, FieldProblem, InvalidEpisode
 from ..exact_json import loads_exact
@@ -86,9 +93,19 @@ class PlatformNotConfigured(DaycareSettleError, LookupError):
     code = "platform_not_configured"
 
 
+T = TypeVar("T")
+
 # --- values ---------------------------------------------------------------------------------
 
 _TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+
+CALENDAR_TIME_PATTERN = (
+    r"^(?:19|2[0-9])[0-9]{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    r" (?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$"
+)
+"""A platform time in the JSON Schema, with the calendar's ranges the reader enforces spelt
+out: years 1900-2999, months 01-12, days 01-31, hours 00-23, minutes and seconds 00-59. What
+it cannot say (a 31st of a 30-day month) is still refused, as ``invalid_platform_records``."""
 
 
 def _to_time(value: object) -> dt.datetime:
@@ -110,8 +127,8 @@ PlatformTime = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$",
-            "description": "yyyy-MM-dd HH:mm:ss, Asia/Shanghai (UTC+08:00).",
+            "pattern": CALENDAR_TIME_PATTERN,
+            "description": "yyyy-MM-dd HH:mm:ss, Asia/Shanghai (UTC+08:00). Years 1900-2999.",
         }
     ),
 ]
@@ -158,7 +175,15 @@ def _platform_number(places: int, *, signed: bool) -> Callable[[object], Decimal
 
 
 def _number_schema(places: int, *, signed: bool, what: str) -> WithJsonSchema:
+    """The schema of a (16, ``places``) number: a decimal string of at most 16 digits, or a
+    JSON number under 10 ** (16 - places) in magnitude (not negative unless ``signed``)."""
     sign = "-?" if signed else ""
+    bound = 10 ** (16 - places)
+    number: dict[str, Any] = {"type": "number", "exclusiveMaximum": bound}
+    if signed:
+        number["exclusiveMinimum"] = -bound
+    else:
+        number["minimum"] = 0
     return WithJsonSchema(
         {
             "anyOf": [
@@ -166,7 +191,7 @@ def _number_schema(places: int, *, signed: bool, what: str) -> WithJsonSchema:
                     "type": "string",
                     "pattern": rf"^{sign}[0-9]{{1,{16 - places}}}(?:\.[0-9]{{1,{places}}})?$",
                 },
-                {"type": "number"},
+                number,
             ],
             "description": f"{what}: precision (16,{places}); a decimal string is safest.",
         }
@@ -202,6 +227,14 @@ ChargeType = Literal[
 
 def _blank_to_none(value: object) -> object:
     return None if value == "" else value
+
+
+def _non_empty(items: tuple[T, ...]) -> tuple[T, ...]:
+    # An after-validator rather than ``min_length`` (as the episode's lists): it runs only
+    # when every item is valid, so one bad row is reported once, not also as "too few".
+    if not items:
+        raise ValueError("must list at least one item")
+    return items
 
 
 def _digits(value: object) -> object:
@@ -264,8 +297,22 @@ class Diseinfo(_Record):
     """诊断类别: 1 西医诊断 (ICD-10), 2 中医主病诊断 and 3 中医主证诊断 (TCD)."""
     maindiag_flag: Literal["0", "1"]
     """主诊断标志: 1 for the principal diagnosis (exactly one)."""
-    diag_srt_no: Annotated[int, BeforeValidator(_digits), Field(ge=0, le=99, strict=True)]
-    """诊断排序号: the order of the other diagnoses."""
+    diag_srt_no: Annotated[
+        int,
+        Field(ge=0, le=99, strict=True),
+        BeforeValidator(_digits),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 99},
+                    {"type": "string", "pattern": "^0{0,2}[0-9]{1,2}$"},
+                ],
+                "description": "0-99: an integer, or its digits as text (at most 4).",
+            }
+        ),
+    ]
+    """诊断排序号: the order of the other diagnoses, 0-99 (an integer, or up to four digits
+    as text: ``"2"``, ``"0002"``)."""
     diag_code: CodeText
     diag_name: str | None = None
 
@@ -329,7 +376,14 @@ class Supplement(FrozenModel):
     conversion: Conversion | None = None
     clinical_pathway: ClinicalPathway | None = None
     agency_method_choice: Identifier | None = None
-    charges: dict[Identifier, ChargeSupplement] = Field(default_factory=dict)
+    charges: dict[Identifier, ChargeSupplement] = Field(
+        default_factory=dict, json_schema_extra={"additionalProperties": False}
+    )
+    """Keyed by ``feedetl_sn`` (an identifier: the schema's ``patternProperties``)."""
+
+
+_AT_LEAST_ONE: dict[str, Any] = {"minItems": 1}
+"""What :func:`_non_empty` checks, in the schema (an after-validator leaves no ``minItems``)."""
 
 
 class PlatformRecords(FrozenModel):
@@ -337,8 +391,12 @@ class PlatformRecords(FrozenModel):
 
     mdtrtinfo: Mdtrtinfo
     dscginfo: Dscginfo
-    diseinfo: Annotated[tuple[Diseinfo, ...], Field(min_length=1)]
-    feedetail: Annotated[tuple[Feedetail, ...], Field(min_length=1)]
+    diseinfo: Annotated[
+        tuple[Diseinfo, ...], AfterValidator(_non_empty), Field(json_schema_extra=_AT_LEAST_ONE)
+    ]
+    feedetail: Annotated[
+        tuple[Feedetail, ...], AfterValidator(_non_empty), Field(json_schema_extra=_AT_LEAST_ONE)
+    ]
     supplement: Supplement
 
 
