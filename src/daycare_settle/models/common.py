@@ -333,8 +333,17 @@ Identifier = Annotated[
 characters (``str.isprintable``: no control, format, bidi, zero-width, surrogate or private-use
 characters, no line break, tab or non-ASCII space), not beginning or ending with a space."""
 
+NO_SPACE_PATTERN = r"^[^\s\x1c-\x1f\x85\ufeff]+$"
+"""No space at all, read alike in every regular-expression dialect the pattern meets: the
+validator's (Rust ``regex``, Unicode White_Space), ECMA-262's (JSON Schema, OpenAPI) and
+Python's (``jsonschema``). ``\\s`` alone differs between them: U+001C-U+001F are spaces to
+Python only, U+0085 (NEL) to Python and Rust, U+FEFF to ECMA-262 only; naming them makes
+the three sets one."""
+
 CodeText = Annotated[
-    str, Field(min_length=1, max_length=40, pattern=r"^\S+$"), AfterValidator(_check_identifier)
+    str,
+    Field(min_length=1, max_length=40, pattern=NO_SPACE_PATTERN),
+    AfterValidator(_check_identifier),
 ]
 """A diagnosis or procedure code: an identifier of 1-40 characters with no space at all."""
 
