@@ -321,8 +321,17 @@ def _check_identifier(value: str) -> str:
     return value
 
 
-_VISIBLE_ENDS = r"^\S(?:.*\S)?$"
-"""JSON Schema only: no whitespace at either end and no line break (the validator decides)."""
+_NOT_SPACE = r"[^\s\x1c-\x1f\x85\ufeff]"
+"""A character that is no space in any regular-expression dialect a pattern meets: the
+validator's (Rust ``regex``, Unicode White_Space), ECMA-262's (JSON Schema, OpenAPI) and
+Python's (``jsonschema``). ``\\S`` alone differs between them: U+001C-U+001F are spaces to
+Python only, U+0085 (NEL) to Python and Rust, U+FEFF to ECMA-262 only; naming them makes the
+three sets one."""
+
+_VISIBLE_ENDS = rf"^{_NOT_SPACE}(?:(?:.|[\r\u2028\u2029])*{_NOT_SPACE})?$"
+"""JSON Schema only: no whitespace at either end and no line break (the validator decides).
+The middle is any character but a line feed in every dialect (ECMA-262's ``.`` also stops
+at CR, U+2028 and U+2029)."""
 
 Identifier = Annotated[
     str,
@@ -333,12 +342,8 @@ Identifier = Annotated[
 characters (``str.isprintable``: no control, format, bidi, zero-width, surrogate or private-use
 characters, no line break, tab or non-ASCII space), not beginning or ending with a space."""
 
-NO_SPACE_PATTERN = r"^[^\s\x1c-\x1f\x85\ufeff]+$"
-"""No space at all, read alike in every regular-expression dialect the pattern meets: the
-validator's (Rust ``regex``, Unicode White_Space), ECMA-262's (JSON Schema, OpenAPI) and
-Python's (``jsonschema``). ``\\s`` alone differs between them: U+001C-U+001F are spaces to
-Python only, U+0085 (NEL) to Python and Rust, U+FEFF to ECMA-262 only; naming them makes
-the three sets one."""
+NO_SPACE_PATTERN = rf"^{_NOT_SPACE}+$"
+"""No space at all, read alike by the validator, JSON Schema and ``jsonschema``."""
 
 CodeText = Annotated[
     str,
