@@ -6,8 +6,9 @@ for bad input or bad rule files.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 class DaycareSettleError(Exception):
@@ -32,6 +33,32 @@ class FieldProblem:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
+
+
+def field_problem(error: Mapping[str, Any]) -> FieldProblem:
+    """One pydantic validation error as a :class:`FieldProblem`: its location as a path
+    (``charges[2].amount``), its message without pydantic's "Value error, " prefix, and plain
+    words for an unknown or a missing field."""
+    path = ""
+    for part in error["loc"]:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{_key(str(part))}" if path else _key(str(part))
+    message = str(error["msg"])
+    if error["type"] == "extra_forbidden":
+        message = "unknown field"
+    elif error["type"] == "missing":
+        message = "required field is missing"
+    return FieldProblem(path, message.removeprefix("Value error, "))
+
+
+def _key(name: str) -> str:
+    """A field name as it may appear in a message: an unknown key from the input is shown
+    escaped and cut short if it holds control characters or is long."""
+    if len(name) <= 64 and name.isprintable():
+        return name
+    return ascii(name[:64]) + ("..." if len(name) > 64 else "")
 
 
 class InvalidEpisode(DaycareSettleError, ValueError):

@@ -14,7 +14,13 @@ from typing import Any, Literal, ParamSpec, TypeVar
 from pydantic import ValidationError
 
 from ..codes import FlagCode, LineReason, RejectionCode
-from ..errors import FieldProblem, InvalidArgument, InvalidEpisode, PolicyUnconfirmed
+from ..errors import (
+    FieldProblem,
+    InvalidArgument,
+    InvalidEpisode,
+    PolicyUnconfirmed,
+    field_problem,
+)
 from ..exact_json import loads_exact
 from ..models.common import MONEY_CONTEXT, Setting, local_date
 from ..models.episode import Charge, Episode, InconsistentEpisode
@@ -144,30 +150,7 @@ def _problems(error: Any) -> tuple[FieldProblem, ...]:
     cause = error.get("ctx", {}).get("error")
     if isinstance(cause, InconsistentEpisode):  # checks across fields, each with its path
         return cause.problems
-    return (_problem(error),)
-
-
-def _problem(error: Any) -> FieldProblem:
-    path = ""
-    for part in error["loc"]:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{_key(str(part))}" if path else _key(str(part))
-    message = str(error["msg"])
-    if error["type"] == "extra_forbidden":
-        message = "unknown field"
-    elif error["type"] == "missing":
-        message = "required field is missing"
-    return FieldProblem(path, message.removeprefix("Value error, "))
-
-
-def _key(name: str) -> str:
-    """A field name as it may appear in a message: an unknown key from the input is shown
-    escaped and cut short if it holds control characters or is long."""
-    if len(name) <= 64 and name.isprintable():
-        return name
-    return ascii(name[:64]) + ("..." if len(name) > 64 else "")
+    return (field_problem(error),)
 
 
 @_in_money_context

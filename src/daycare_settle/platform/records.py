@@ -48,7 +48,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from ..errors import DaycareSettleError, FieldProblem, InvalidEpisode
+from ..errors import DaycareSettleError, FieldProblem, InvalidEpisode, field_problem
 from ..exact_json import loads_exact
 from ..models.common import (
     SHANGHAI,
@@ -419,7 +419,7 @@ def parse_records(records: RecordsInput) -> PlatformRecords:
         return PlatformRecords.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_input=False)
-        raise InvalidPlatformRecords([_problem(e) for e in errors]) from None
+        raise InvalidPlatformRecords([field_problem(e) for e in errors]) from None
 
 
 def _load_json(text: str | bytes) -> Any:
@@ -427,23 +427,6 @@ def _load_json(text: str | bytes) -> Any:
         return loads_exact(text)
     except (ValueError, RecursionError) as exc:
         raise InvalidPlatformRecords([FieldProblem("", f"malformed JSON: {exc}")]) from None
-
-
-def _problem(error: Mapping[str, Any]) -> FieldProblem:
-    path = ""
-    for part in error["loc"]:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            text = str(part)
-            text = text if len(text) <= 64 and text.isprintable() else ascii(text[:64])
-            path += f".{text}" if path else text
-    message = str(error["msg"])
-    if error["type"] == "extra_forbidden":
-        message = "unknown field"
-    elif error["type"] == "missing":
-        message = "required field is missing"
-    return FieldProblem(path, message.removeprefix("Value error, "))
 
 
 # --- to an episode --------------------------------------------------------------------------
@@ -516,7 +499,7 @@ def records_to_episode(records: RecordsInput, policy: str | os.PathLike[str] | P
         for error in errors:
             cause = error.get("ctx", {}).get("error")
             inner = getattr(cause, "problems", None)
-            found.extend(inner if inner is not None else [_problem(error)])
+            found.extend(inner if inner is not None else [field_problem(error)])
         raise InvalidPlatformRecords(
             [FieldProblem(f"(episode) {p.path}", p.message) for p in found]
         ) from None
