@@ -64,7 +64,7 @@ from .policy.schema import (
     SameChargeInEpisodes,
 )
 from .policy.validation import validate_document
-from .policy.yaml_source import read_yaml
+from .policy.yaml_source import decode_text, read_yaml
 
 DEFAULT_TOLERANCE = dt.timedelta(days=1)
 WORST = 10
@@ -144,10 +144,7 @@ def load_profile(profile: str | os.PathLike[str] | Profile) -> Profile:
         raw = read_bounded(path, limit=PROFILE_LIMIT)
     except UnreadableFile as exc:
         raise PolicyLoadError(str(path), None, str(exc)) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise PolicyLoadError(str(path), None, f"not UTF-8 text ({exc.reason})") from None
+    text = decode_text(raw, str(path))
     return Profile(validate_document(read_yaml(text, str(path)), ProfileFile), str(path))
 
 

@@ -32,7 +32,7 @@ from .schema import Clause, Identifier, PolicyHeader, StrictDate
 from .sources import Source, combined_sha256, read_source, relative
 from .validation import validate_document
 from .yaml_source import Path as YamlPath
-from .yaml_source import YamlDocument, read_yaml
+from .yaml_source import YamlDocument, decode_text, read_yaml
 
 _MISSING = object()
 
@@ -121,11 +121,7 @@ def compose(
         raise region.error(
             ("extends",), f"cannot read the frame {str(frame_path)!r}: {exc}"
         ) from None
-    try:
-        text = source.raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise PolicyLoadError(str(frame_path), None, f"not UTF-8 text ({exc.reason})") from None
-    frame_doc = read_yaml(text, str(frame_path))
+    frame_doc = read_yaml(decode_text(source.raw, str(frame_path)), str(frame_path))
     if isinstance(frame_doc.data, dict) and "policy" in frame_doc.data:
         return _amend(region, frame_doc, source, frame_path, (*_chain, region.file))
     frame_file = _validate_frame(frame_doc)

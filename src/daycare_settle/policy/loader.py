@@ -46,7 +46,7 @@ from .schema import (
 )
 from .sources import Source, Stamp, combined_sha256, read_source, relative, unchanged
 from .validation import validate_document
-from .yaml_source import YamlDocument, read_yaml
+from .yaml_source import YamlDocument, decode_text, read_yaml
 
 CACHE_SIZE = 128
 """The most compiled policies kept (least recently used dropped first)."""
@@ -306,7 +306,7 @@ def _compile(path: str) -> Policy:
     rule_source = _read(Path(path), RULE_FILE_LIMIT)
     folder = Path(path).parent
     raw = rule_source.raw
-    document, frame = compose(read_yaml(_decode(raw, path), path))
+    document, frame = compose(read_yaml(decode_text(raw, path), path))
     rules = validate_document(document, RuleFile)
     _check_references(document, rules)
     _check_fee_schedules(document, rules)
@@ -358,13 +358,6 @@ def _read(path: Path, limit: int) -> Source:
         return read_source(path, limit=limit)
     except UnreadableFile as exc:
         raise PolicyLoadError(str(path), None, str(exc)) from None
-
-
-def _decode(raw: bytes, path: str) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise PolicyLoadError(path, None, f"not UTF-8 text ({exc.reason})") from None
 
 
 def _walk(
@@ -497,7 +490,7 @@ def _load_catalogue(
         raise owner.error(loc, f"cannot read the catalogue file {str(path)!r}: {exc}") from None
     if ref.format != "yaml":
         return _load_platform(key, path, owner, ref, ref.format, source), source
-    document = read_yaml(_decode(source.raw, str(path)), str(path))
+    document = read_yaml(decode_text(source.raw, str(path)), str(path))
     digest = source.sha256
     if isinstance(document.data, dict) and "disease_table" in document.data:
         table = validate_document(document, DiseaseTableFile)

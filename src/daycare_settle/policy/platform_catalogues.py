@@ -45,6 +45,7 @@ from typing import Any
 from ..errors import PolicyLoadError
 from ..exact_json import DECODER
 from .schema import CatalogueEntry, CatalogueFormat, CatalogueHeader, CodeSystemName
+from .yaml_source import decode_text
 
 
 @dataclass(frozen=True)
@@ -194,11 +195,7 @@ Record = tuple[int | None, str, dict[str, str]]
 
 
 def _text(raw: bytes, name: str) -> str:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise PolicyLoadError(name, None, f"not UTF-8 text ({exc.reason})") from None
-    return text.removeprefix("\ufeff")
+    return decode_text(raw, name).removeprefix("\ufeff")
 
 
 def _header(names: list[str], name: str, line: int | None) -> tuple[str, ...]:

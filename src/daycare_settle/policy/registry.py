@@ -36,7 +36,7 @@ from ..models.common import FrozenModel
 from .loader import Policy, PolicyEnd, load_policy_file, rule_file_path
 from .schema import PolicyHeader
 from .validation import validate_document
-from .yaml_source import read_yaml
+from .yaml_source import decode_text, read_yaml
 
 
 @lru_cache(maxsize=1)
@@ -108,10 +108,7 @@ def _read_header(path: Path) -> _Entry | None:
         raw = read_bounded(path, limit=RULE_FILE_LIMIT)
     except UnreadableFile as exc:
         raise PolicyLoadError(str(path), None, str(exc)) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise PolicyLoadError(str(path), None, f"not UTF-8 text ({exc.reason})") from None
+    text = decode_text(raw, str(path))
     block = _header_block(text)
     if block is None:
         return None

@@ -126,6 +126,15 @@ class _Node:
         """The values this node builds, aliases expanded (known once the node is closed)."""
 
 
+def decode_text(raw: bytes, file: str) -> str:
+    """The UTF-8 text of a rule, frame, profile or catalogue file; a file that is not UTF-8
+    is a :class:`PolicyLoadError` naming it."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PolicyLoadError(file, None, f"not UTF-8 text ({exc.reason})") from None
+
+
 def read_yaml(text: str, file: str, *, loader: type[Any] | None = None) -> YamlDocument:
     """Parse ``text`` safely; raise :class:`PolicyLoadError` with file:line on any problem.
     ``loader`` picks the parser (default :data:`DEFAULT_LOADER`)."""
