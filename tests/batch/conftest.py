@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 
+from daycare_settle import DaycareSettleError, Settlement
 from tests.builders import at, charge, episode
 
 
@@ -43,3 +45,22 @@ def mixed_lines() -> list[str]:
 @pytest.fixture
 def lines() -> list[str]:
     return mixed_lines()
+
+
+def expected_lines(lines: list[str], settle_line: Callable[[str], Settlement]) -> list[str]:
+    """What settling each non-blank line alone gives: the canonical JSON, or the error
+    record a batch writes for it (its line number, code and message)."""
+    out = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            out.append(settle_line(line).to_json(indent=None))
+        except DaycareSettleError as exc:
+            record = {
+                "line": number,
+                "status": "error",
+                "error": {"code": exc.code, "message": exc.message},
+            }
+            out.append(json.dumps(record, ensure_ascii=False))
+    return out

@@ -11,29 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from daycare_settle import DaycareSettleError, UnknownPolicy, load_policy, settle
+from daycare_settle import UnknownPolicy, load_policy, settle
 from daycare_settle.batch import BatchSummary, Progress, settle_many
 from daycare_settle.cli import main
-from tests.batch.conftest import mixed_lines
+from tests.batch.conftest import expected_lines, mixed_lines
 from tests.builders import episode
 
 
 def expected(lines: list[str]) -> list[str]:
     """What settling each line alone gives: the canonical JSON, or an error record."""
-    out = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            out.append(settle(line, policy="panzhihua").to_json(indent=None))
-        except DaycareSettleError as exc:
-            record = {
-                "line": number,
-                "status": "error",
-                "error": {"code": exc.code, "message": exc.message},
-            }
-            out.append(json.dumps(record, ensure_ascii=False))
-    return out
+    return expected_lines(lines, lambda line: settle(line, policy="panzhihua"))
 
 
 def test_one_worker_gives_each_episodes_own_settlement(lines: list[str]) -> None:

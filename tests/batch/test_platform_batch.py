@@ -15,6 +15,7 @@ from daycare_settle.batch import BatchRecord, settle_many
 from daycare_settle.cli import main
 from daycare_settle.dask import policy_fingerprint, results_bag, settle_files, settle_partition
 from daycare_settle.platform import settle_records
+from tests.batch.conftest import expected_lines
 from tests.builders import EXAMPLES
 
 RECORDS = EXAMPLES / "platform" / "panzhihua" / "day-chemo-breast-cancer.json"
@@ -39,20 +40,8 @@ def record_lines() -> list[str]:
 
 
 def expected(lines: list[str]) -> list[str]:
-    out = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            out.append(settle_records(line, policy="panzhihua").to_json(indent=None))
-        except DaycareSettleError as exc:
-            record = {
-                "line": number,
-                "status": "error",
-                "error": {"code": exc.code, "message": exc.message},
-            }
-            out.append(json.dumps(record, ensure_ascii=False))
-    return out
+    """What settling each line alone gives: the canonical JSON, or an error record."""
+    return expected_lines(lines, lambda line: settle_records(line, policy="panzhihua"))
 
 
 @pytest.mark.parametrize("workers", [1, 2])
