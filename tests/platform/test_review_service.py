@@ -18,7 +18,7 @@ from daycare_settle.platform.review import review_episode
 from daycare_settle.schemas import json_schema
 from daycare_settle.service import openapi
 from tests.builders import at, charge, episode, example_episodes
-from tests.service.conftest import start, stop
+from tests.service.conftest import serving
 
 ROWS = [
     {"feedetl_sn": "c-1"},
@@ -35,12 +35,8 @@ def _episode() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[httpx.Client]:
-    server, thread, url = start()
-    try:
-        with httpx.Client(base_url=url, timeout=60.0) as http:
-            yield http
-    finally:
-        stop(server, thread)
+    with serving() as server:
+        yield server.client
 
 
 def test_cli_settle_to_platform_review(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

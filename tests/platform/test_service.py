@@ -9,18 +9,13 @@ import pytest
 
 from daycare_settle import settle
 from tests.platform.records_builders import BASE, ROOT, records
-from tests.service.conftest import LiveServer, start, stop
+from tests.service.conftest import LiveServer, serving
 
 
 @pytest.fixture(scope="module")
 def live() -> Iterator[LiveServer]:
-    server, thread, url = start()
-    live = LiveServer(url)
-    try:
-        yield live
-    finally:
-        live.client.close()
-        stop(server, thread)
+    with serving() as server:
+        yield server
 
 
 def test_platform_records_settle_to_the_native_bytes(live: LiveServer) -> None:

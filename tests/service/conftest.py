@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -60,24 +61,26 @@ def stop(server: uvicorn.Server, thread: threading.Thread) -> None:
         thread.join(SHUTDOWN)
 
 
-@pytest.fixture(scope="session")
-def live() -> Iterator[LiveServer]:
-    server, thread, url = start()
+@contextmanager
+def serving(max_body: int | None = None) -> Iterator[LiveServer]:
+    """A server on loopback for the ``with`` block, with its client; stopped after it."""
+    server, thread, url = start(max_body=max_body)
     live = LiveServer(url)
     try:
         yield live
     finally:
         live.client.close()
         stop(server, thread)
+
+
+@pytest.fixture(scope="session")
+def live() -> Iterator[LiveServer]:
+    with serving() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
 def small() -> Iterator[LiveServer]:
     """A server whose body limit is 1 000 bytes."""
-    server, thread, url = start(max_body=1_000)
-    live = LiveServer(url)
-    try:
-        yield live
-    finally:
-        live.client.close()
-        stop(server, thread)
+    with serving(max_body=1_000) as server:
+        yield server
