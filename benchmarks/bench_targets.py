@@ -13,7 +13,9 @@ smoke run of seconds). It prints:
 - peak traced memory settling one 100 000-charge episode (tracemalloc; target < 1 KB per
   charge);
 - a 20 000-entry procedure catalogue against the starter catalogue (target: within 10 %);
-- batch rate on 1 and 2 workers (target: 2 workers ≥ 1.8× one).
+- batch rate on 1 and 2 workers (target: 2 workers ≥ 1.8× one);
+- with ``--profile``, where the end-to-end time goes: cProfile's own time per source file
+  and the functions that own the most (the profile docs/performance.md quotes).
 
 Per-call times are CPU time of the benchmark's thread (``time.thread_time``), the best of
 several repeats of a short loop: on a shared machine, time spent waiting for a core does not
@@ -24,8 +26,10 @@ The figures are recorded in docs/performance.md.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
 import json
+import pstats
 import shutil
 import statistics
 import sys
@@ -347,11 +351,64 @@ def batch(sizes: Sizes) -> None:
     )
 
 
+def profile(sizes: Sizes, top: int = 15) -> None:
+    """cProfile of the end-to-end run (JSON text in, canonical text out) of the 20-charge
+    episode: own time grouped by the library's source file (pydantic-core's validators and
+    serialisers, the standard library and builtins as groups of their own), then the
+    functions with the most own time. The profiler inflates Python calls against native
+    ones: read the shares, not the times."""
+    text = json.dumps(episode(20))
+    runs = max(1, sizes.loops * 4)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(runs):
+        settle(text, policy=POLICY).to_json()
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    rows = stats.stats  # type: ignore[attr-defined]
+    total = sum(own for _, _, own, _, _ in rows.values()) or 1.0
+    groups: dict[str, float] = {}
+    for (file, _, name), (_, _, own, _, _) in rows.items():
+        groups[_profile_group(file, name)] = groups.get(_profile_group(file, name), 0.0) + own
+    print(f"profile, {runs} × end to end (canonical text out): own time by where it is spent")
+    for group, own in sorted(groups.items(), key=lambda item: -item[1]):
+        if own / total >= 0.005:
+            print(f"  {own / total:6.1%}  {group}")
+    print(f"  the {top} functions with the most own time")
+    ranked = sorted(rows.items(), key=lambda item: -item[1][2])[:top]
+    for (file, line, name), (_, calls, own, cumulative, _) in ranked:
+        place = _profile_group(file, name)
+        if not place.endswith(".py"):
+            place = "/".join(Path(file).parts[-2:])
+        where = name if file == "~" else f"{place}:{line}({name})"
+        print(
+            f"  {own / total:6.1%}  {calls / runs:7.1f} calls/episode  "
+            f"cum {cumulative / total:6.1%}  {where}"
+        )
+
+
+def _profile_group(file: str, name: str) -> str:
+    """A profile entry's group: the library's file relative to the package; pydantic-core's
+    native validators and serialisers; pydantic's Python side; other builtins; the rest of
+    the standard library."""
+    file = file.replace("\\", "/")
+    if "daycare_settle/" in file:
+        return file.split("daycare_settle/", 1)[1]
+    if file == "~":
+        return "pydantic-core (native)" if "pydantic_core" in name else "builtins"
+    if "/pydantic/" in file:
+        return "pydantic (Python side)"
+    return "standard library (Python)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
     parser.add_argument("--batch-episodes", type=int, help="episodes for the batch rate")
     parser.add_argument("--skip-batch", action="store_true", help="leave out the batch rate")
+    parser.add_argument(
+        "--profile", action="store_true", help="also print where the end-to-end time goes"
+    )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     if args.batch_episodes:
@@ -367,6 +424,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     big_catalogue(sizes)
     if not args.skip_batch:
         batch(sizes)
+    if args.profile:
+        profile(sizes)
     return 0
 
 

@@ -8,7 +8,7 @@ from benchmarks import bench_targets
 
 
 def test_quick_run_prints_every_figure(capsys: pytest.CaptureFixture[str]) -> None:
-    assert bench_targets.main(["--quick"]) == 0
+    assert bench_targets.main(["--quick", "--profile"]) == 0
     out = capsys.readouterr().out
     for figure in (
         "floor, dict",
@@ -22,6 +22,8 @@ def test_quick_run_prints_every_figure(capsys: pytest.CaptureFixture[str]) -> No
         "peak memory",
         "catalogue of 500 entries",
         "batch, 16 20-charge episodes",
+        "own time by where it is spent",
+        "functions with the most own time",
     ):
         assert figure in out, figure
 
