@@ -44,6 +44,7 @@ from ..policy.schema import (
 from .dispatch import require_complete
 from .findings import Findings
 from .lines import Placement, included, not_merged
+from .records import record
 from .trace import cite, once_per_policy, read, step
 
 STEP = "merge"
@@ -127,13 +128,18 @@ def merge_windows(
     for side in ("pre_admission", "post_discharge"):
         rule: MergeRule = getattr(rules, side)
         applied = conversion is None or side in conversion.keep_merges
-        record: Callable[[Episode, Side, Any, Bound, bool], MergeWindowBounds | None] = (
+        window: Callable[[Episode, Side, Any, Bound, bool], MergeWindowBounds | None] = (
             _SIDE_WINDOWS[type(rule)]
         )
-        sides[side] = record(episode, side, rule, _bound(episode, side, rule), applied)
-    return MergeWindows(
-        pre_admission=sides["pre_admission"], post_discharge=sides["post_discharge"]
+        sides[side] = window(episode, side, rule, _bound(episode, side, rule), applied)
+    return record(
+        MergeWindows,
+        {"pre_admission": sides["pre_admission"], "post_discharge": sides["post_discharge"]},
+        _GIVEN_SIDES,
     )
+
+
+_GIVEN_SIDES = ("pre_admission", "post_discharge")
 
 
 def _none_window(
@@ -148,34 +154,66 @@ def _window_bounds(
     if bound.day is not None:
         midnight = dt.datetime.combine(bound.day, dt.time(), SHANGHAI)
         if side == "pre_admission":
-            return MergeWindowBounds(
-                basis="calendar_days",
-                start=midnight.isoformat(),
-                end=episode.admitted_at.isoformat(),
-                first_day=bound.day.isoformat(),
-                applied=applied,
+            return _bounds(
+                "calendar_days",
+                midnight.isoformat(),
+                episode.admitted_at.isoformat(),
+                bound.day.isoformat(),
+                None,
+                applied,
             )
-        return MergeWindowBounds(
-            basis="calendar_days",
-            start=episode.discharged_at.isoformat(),
-            end=(midnight + dt.timedelta(days=1)).isoformat(),
-            last_day=bound.day.isoformat(),
-            applied=applied,
+        return _bounds(
+            "calendar_days",
+            episode.discharged_at.isoformat(),
+            (midnight + dt.timedelta(days=1)).isoformat(),
+            None,
+            bound.day.isoformat(),
+            applied,
         )
     moment = None if bound.moment is None else bound.moment.isoformat()
     if side == "pre_admission":
-        return MergeWindowBounds(
-            basis="clinical_pathway",
-            start=moment,
-            end=episode.admitted_at.isoformat(),
-            applied=applied,
+        return _bounds(
+            "clinical_pathway", moment, episode.admitted_at.isoformat(), None, None, applied
         )
-    return MergeWindowBounds(
-        basis="clinical_pathway",
-        start=episode.discharged_at.isoformat(),
-        end=moment or episode.discharged_at.isoformat(),
-        applied=applied,
+    end = moment or episode.discharged_at.isoformat()
+    return _bounds("clinical_pathway", episode.discharged_at.isoformat(), end, None, None, applied)
+
+
+def _bounds(
+    basis: Literal["calendar_days", "clinical_pathway"],
+    start: str | None,
+    end: str,
+    first_day: str | None,
+    last_day: str | None,
+    applied: bool,
+) -> MergeWindowBounds:
+    """The window record from the texts the engine formatted (``isoformat`` of validated
+    times and days), built without a second validation; its fields given are the ones the
+    validating constructor was handed (a calendar-day window its first or last day)."""
+    given = (
+        _GIVEN_FIRST_DAY
+        if first_day is not None
+        else _GIVEN_LAST_DAY
+        if last_day is not None
+        else _GIVEN_PATHWAY
     )
+    return record(
+        MergeWindowBounds,
+        {
+            "basis": basis,
+            "start": start,
+            "end": end,
+            "first_day": first_day,
+            "last_day": last_day,
+            "applied": applied,
+        },
+        given,
+    )
+
+
+_GIVEN_FIRST_DAY = ("basis", "start", "end", "first_day", "applied")
+_GIVEN_LAST_DAY = ("basis", "start", "end", "last_day", "applied")
+_GIVEN_PATHWAY = ("basis", "start", "end", "applied")
 
 
 def _during_trace(policy: Policy, rule: DuringStayRule) -> TraceStep:

@@ -22,9 +22,9 @@ from ..errors import (
     field_problem,
 )
 from ..exact_json import loads_exact
-from ..models.common import MONEY_CONTEXT, Setting, local_date
+from ..models.common import MONEY_CONTEXT, Programme, Setting, local_date
 from ..models.episode import Charge, Episode, InconsistentEpisode
-from ..models.settlement import RejectionReason, Settlement
+from ..models.settlement import PolicyRef, RejectionReason, Settlement
 from ..policy.loader import Policy
 from ..policy.registry import resolve_policy
 from ..policy.schema import (
@@ -48,6 +48,7 @@ from .merge import (
     plan_merge,
 )
 from .payment import decide_payment
+from .records import record
 from .sessions import place_between_sessions
 from .stay import place_stay_charge
 from .time_limit import check_time_limit, flag_sessions_after_policy_end
@@ -199,22 +200,38 @@ def settle_episode(episode: Episode, policy: Policy) -> Settlement:
         payment = None
     else:
         run_audit(episode, policy, rules.audit, placements, findings)
-    return Settlement(
-        episode_id=episode.episode_id,
-        policy=policy.ref,
-        programme=episode.programme,
-        status="rejected" if rejected else "settled",
-        rejection_reasons=tuple(findings.rejections),
-        settled_as=None if rejected else _settled_as(conversion),
-        conversion=None if rejected else conversion_outcome(episode, policy, conversion),
-        time_limit=time_limit,
-        windows=merge_windows(episode, rules.merge, conversion),
-        payment=payment,
-        lines=build_lines(episode.charges, placements),
-        totals=build_totals(episode.charges, placements),
-        flags=tuple(findings.flags),
-        trace=tuple(findings.trace),
-    )
+    values: dict[str, Any] = {
+        "episode_id": episode.episode_id,
+        "policy": policy.ref,
+        "library_version": _LIBRARY_VERSION,
+        "programme": episode.programme,
+        "status": "rejected" if rejected else "settled",
+        "rejection_reasons": tuple(findings.rejections),
+        "settled_as": None if rejected else _settled_as(conversion),
+        "conversion": None if rejected else conversion_outcome(episode, policy, conversion),
+        "time_limit": time_limit,
+        "windows": merge_windows(episode, rules.merge, conversion),
+        "payment": payment,
+        "lines": build_lines(episode.charges, placements),
+        "totals": build_totals(episode.charges, placements),
+        "flags": tuple(findings.flags),
+        "trace": tuple(findings.trace),
+    }
+    # Every value is the engine's own record or text; the episode's id and programme and
+    # the policy's ref are checked to be exactly typed (else the model validates them).
+    if (
+        type(episode.episode_id) is str
+        and type(episode.programme) is Programme
+        and type(values["policy"]) is PolicyRef
+    ):
+        return record(Settlement, values, _SETTLEMENT_GIVEN)
+    del values["library_version"]
+    return Settlement(**values)
+
+
+_LIBRARY_VERSION = Settlement.model_fields["library_version"].default
+_SETTLEMENT_GIVEN = tuple(name for name in Settlement.model_fields if name != "library_version")
+"""The fields ``settle_episode`` gives (the library's version is the model's default)."""
 
 
 def _settled_as(

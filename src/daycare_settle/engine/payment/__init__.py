@@ -25,7 +25,7 @@ from ...policy.schema import (
 from ..dispatch import require_complete
 from ..findings import Findings
 from ..trace import cite, read, step
-from .common import STEP, Base
+from .common import STEP, Base, payment_without_amount
 from .labels import decide_label
 from .per_bed_day import decide_per_bed_day
 from .per_disease import decide_per_disease
@@ -60,13 +60,17 @@ def decide_payment(
                 (read("agency", conversion.agency, conversion),),
             )
         )
-        return Payment(
-            patient=patient.kind,
-            agency=conversion.agency,
-            counts_toward_annual_inpatient_cap=conversion.counts_toward_annual_inpatient_cap,
-            patient_citation=cite(policy, conversion),
-            agency_citation=cite(policy, conversion),
-            basis="converted to ordinary inpatient care",
+        return payment_without_amount(
+            {
+                "patient": patient.kind,
+                "agency": conversion.agency,
+                "counts_toward_annual_inpatient_cap": (
+                    conversion.counts_toward_annual_inpatient_cap
+                ),
+                "patient_citation": cite(policy, conversion),
+                "agency_citation": cite(policy, conversion),
+                "basis": "converted to ordinary inpatient care",
+            }
         )
     side: Callable[[Policy, Any, Findings], Base] = _PATIENT_SIDES[type(patient)]
     base = side(policy, patient, findings)

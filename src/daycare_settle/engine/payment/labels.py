@@ -13,7 +13,7 @@ from ...policy.loader import Policy
 from ...policy.schema import AgencyLabel
 from ..findings import Findings
 from ..trace import cite, step
-from .common import STEP, Base
+from .common import STEP, Base, payment_without_amount
 
 
 def decide_label(
@@ -34,6 +34,6 @@ def decide_label(
             rule,
         )
     )
-    return Payment.model_validate(
+    return payment_without_amount(
         {**base, "agency": rule.kind, "agency_citation": cite(policy, rule), "basis": rule.basis}
     )
