@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from ..codes import LineReason
 from ..models.common import SHANGHAI, local_date
@@ -59,16 +58,18 @@ _NO_MERGE: dict[Side, LineReason] = {
 }
 
 
-@dataclass(frozen=True)
-class Bound:
+# The plans are named tuples: made for every settlement, and a tuple is the cheapest
+# immutable record to make (a frozen dataclass sets each field through object.__setattr__).
+
+
+class Bound(NamedTuple):
     """A window edge as a calendar day (Asia/Shanghai) and/or an exact moment."""
 
     day: dt.date | None = None
     moment: dt.datetime | None = None
 
 
-@dataclass(frozen=True)
-class SidePlan:
+class SidePlan(NamedTuple):
     """The compiled merge rule of one side, or why nothing of that side merges."""
 
     side: Side
@@ -78,16 +79,14 @@ class SidePlan:
     citation: Citation | None = None
 
 
-@dataclass(frozen=True)
-class StayPlan:
+class StayPlan(NamedTuple):
     """The rule for outpatient-booked charges inside the stay."""
 
     rule: DuringStayRule
     citation: Citation | None
 
 
-@dataclass(frozen=True)
-class MergePlan:
+class MergePlan(NamedTuple):
     pre_admission: SidePlan
     post_discharge: SidePlan
     during_stay: StayPlan
@@ -120,23 +119,34 @@ def plan_merge(
 
 
 def merge_windows(
-    episode: Episode, rules: MergeRules, conversion: ConvertToOrdinaryInpatient | None
+    episode: Episode,
+    rules: MergeRules,
+    conversion: ConvertToOrdinaryInpatient | None,
+    plan: MergePlan | None = None,
 ) -> MergeWindows:
     """The merge windows of ``episode`` as values (the same bounds :func:`plan_merge` fixes
-    and the trace states): what the result's ``windows`` block records."""
+    and the trace states): what the result's ``windows`` block records. ``plan``, the
+    episode's plan from :func:`plan_merge` under the same rules and conversion, gives the
+    bounds it fixed already (otherwise they are fixed here again)."""
     sides: dict[Side, MergeWindowBounds | None] = {}
-    for side in ("pre_admission", "post_discharge"):
+    planned = None if plan is None else (plan.pre_admission, plan.post_discharge)
+    for at, side in enumerate(_SIDES):
         rule: MergeRule = getattr(rules, side)
         applied = conversion is None or side in conversion.keep_merges
         window: Callable[[Episode, Side, Any, Bound, bool], MergeWindowBounds | None] = (
             _SIDE_WINDOWS[type(rule)]
         )
-        sides[side] = window(episode, side, rule, _bound(episode, side, rule), applied)
+        bound = _bound(episode, side, rule) if planned is None else planned[at].bound
+        sides[side] = window(episode, side, rule, bound, applied)
     return record(
         MergeWindows,
         {"pre_admission": sides["pre_admission"], "post_discharge": sides["post_discharge"]},
         _GIVEN_SIDES,
     )
+
+
+_SIDES: tuple[Side, Side] = ("pre_admission", "post_discharge")
+"""The merge sides, in the order of a :class:`MergePlan`'s first two fields."""
 
 
 _GIVEN_SIDES = ("pre_admission", "post_discharge")
@@ -344,25 +354,31 @@ def _window_trace(
     policy: Policy, side: Side, rule: MergeWindow, bound: Bound, dropped: Rule | None
 ) -> TraceStep:
     window = rule.window
-    describe: Callable[[Side, Bound, Any], tuple[ParameterRead, str]] = _WINDOW_TRACES[type(window)]
-    parameter, edge = describe(side, bound, window)
-    parameters = (*_conditions(policy, rule), parameter)
+    describe: Callable[[Side, Bound, Any], str] = _WINDOW_EDGES[type(window)]
+    edge = describe(side, bound, window)
+    read_window: Callable[[Side, Any], ParameterRead] = _WINDOW_READS[type(window)]
+    parameters = once_per_policy(
+        policy,
+        rule,
+        f"merge.window.{side}",
+        lambda: (*_conditions(policy, rule), read_window(side, window)),
+    )
     outcome = f"{side.replace('_', '-')} window {edge}"
     if dropped is not None:
         outcome += "; not applied: the episode converted to ordinary inpatient care"
     return step(policy, STEP, f"{side}: {rule.kind}", outcome, rule, parameters)
 
 
-def _days_trace(side: Side, bound: Bound, window: DaysWindow) -> tuple[ParameterRead, str]:
-    edge = f"{'from' if side == 'pre_admission' else 'until'} {bound.day} (calendar day)"
-    return read(f"{side}_window_days", window.days, window, field="days"), edge
+def _days_read(side: Side, window: DaysWindow) -> ParameterRead:
+    return read(f"{side}_window_days", window.days, window, field="days")
 
 
-def _pathway_trace(
-    side: Side, bound: Bound, window: ClinicalPathwayWindow
-) -> tuple[ParameterRead, str]:
-    parameter = read(f"{side}_window", "clinical_pathway", window, field="kind")
-    return parameter, _pathway_edge(side, bound, window)
+def _days_edge(side: Side, bound: Bound, window: DaysWindow) -> str:
+    return f"{'from' if side == 'pre_admission' else 'until'} {bound.day} (calendar day)"
+
+
+def _pathway_read(side: Side, window: ClinicalPathwayWindow) -> ParameterRead:
+    return read(f"{side}_window", "clinical_pathway", window, field="kind")
 
 
 def _pathway_edge(side: Side, bound: Bound, window: ClinicalPathwayWindow) -> str:
@@ -425,9 +441,13 @@ _WINDOW_BOUNDS: dict[type[Any], Callable[[Episode, Side, Any], Bound]] = {
     DaysWindow: _days_bound,
     ClinicalPathwayWindow: _pathway_bound,
 }
-_WINDOW_TRACES: dict[type[Any], Callable[[Side, Bound, Any], tuple[ParameterRead, str]]] = {
-    DaysWindow: _days_trace,
-    ClinicalPathwayWindow: _pathway_trace,
+_WINDOW_READS: dict[type[Any], Callable[[Side, Any], ParameterRead]] = {
+    DaysWindow: _days_read,
+    ClinicalPathwayWindow: _pathway_read,
+}
+_WINDOW_EDGES: dict[type[Any], Callable[[Side, Bound, Any], str]] = {
+    DaysWindow: _days_edge,
+    ClinicalPathwayWindow: _pathway_edge,
 }
 _SIDE_BOUNDS: dict[type[Any], Callable[[Episode, Side, Any], Bound]] = {
     NoMerge: _none_bound,
@@ -457,7 +477,8 @@ _DURING_PLACES: dict[type[Any], Callable[[Episode, StayPlan, Any, Charge], Place
 }
 """One decision per merge kind: window (its edge and trace), side rule, during-stay rule."""
 require_complete(_WINDOW_BOUNDS, WindowRule, "engine/merge.py windows")
-require_complete(_WINDOW_TRACES, WindowRule, "engine/merge.py window traces")
+require_complete(_WINDOW_READS, WindowRule, "engine/merge.py window reads")
+require_complete(_WINDOW_EDGES, WindowRule, "engine/merge.py window edges")
 require_complete(_SIDE_BOUNDS, MergeRule, "engine/merge.py side bounds")
 require_complete(_SIDE_WINDOWS, MergeRule, "engine/merge.py side windows")
 require_complete(_SIDE_TRACES, MergeRule, "engine/merge.py side traces")

@@ -185,7 +185,8 @@ def settle_episode(episode: Episode, policy: Policy) -> Settlement:
     time_limit = check_time_limit(episode, policy, rules.time_limit, findings)
     flag_sessions_after_policy_end(episode, policy, findings)
     conversion = decide_conversion(episode, policy, rules.conversion, findings)
-    placements = _place_charges(episode, policy, rules, conversion, findings)
+    plan = plan_merge(episode, policy, rules.merge, conversion, findings)
+    placements = _place_charges(episode, policy, rules, conversion, plan, findings)
     placements = place_between_sessions(
         episode, policy, rules.between_sessions, episode.charges, placements, findings
     )
@@ -210,7 +211,7 @@ def settle_episode(episode: Episode, policy: Policy) -> Settlement:
         "settled_as": None if rejected else _settled_as(conversion),
         "conversion": None if rejected else conversion_outcome(episode, policy, conversion),
         "time_limit": time_limit,
-        "windows": merge_windows(episode, rules.merge, conversion),
+        "windows": merge_windows(episode, rules.merge, conversion, plan),
         "payment": payment,
         "lines": build_lines(episode.charges, placements),
         "totals": build_totals(episode.charges, placements),
@@ -264,6 +265,7 @@ def _place_charges(
     policy: Policy,
     rules: ProgrammeRules,
     conversion: ConvertToOrdinaryInpatient | None,
+    plan: MergePlan,
     findings: Findings,
 ) -> list[Placement]:
     """One placement per charge, in input order; each charge judged on its own.
@@ -272,7 +274,6 @@ def _place_charges(
     which part of the episode it belongs to: before admission, the stay (admission to
     discharge, both included), the ward part of a conversion (from the conversion instant),
     or after discharge. See docs/settings.md."""
-    plan = plan_merge(episode, policy, rules.merge, conversion, findings)
     placements: list[Placement] = []
     outside: dict[str, tuple[MergeRule | DuringStayRule, list[str]]] = {
         "pre_admission": (rules.merge.pre_admission, []),
