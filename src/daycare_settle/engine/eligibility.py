@@ -88,6 +88,16 @@ def _record(
     findings: Findings,
     *parameters: ParameterRead,
 ) -> Failure:
+    if failure is None and not parameters:  # a pass that read nothing: one record per policy
+        findings.trace.append(
+            once_per_policy(
+                policy,
+                rule,
+                "eligibility.passed",
+                lambda: step(policy, STEP, rule.kind, "passed", rule),
+            )
+        )
+        return None
     findings.trace.append(step(policy, STEP, rule.kind, _outcome(failure), rule, parameters))
     return failure
 
@@ -222,8 +232,15 @@ def _record_list(
             ),
         )
     )
-    if flag_code is not None:
-        findings.flags.append(flag(policy, flag_code, "info", flag_text, rule))
+    if flag_code is not None:  # the flag names the list only: one record per policy
+        findings.flags.append(
+            once_per_policy(
+                policy,
+                rule,
+                f"list.flag.{flag_code}.{flag_text}",
+                lambda: flag(policy, flag_code, "info", flag_text, rule),
+            )
+        )
 
 
 def _filed_diseases(

@@ -43,14 +43,19 @@ def check_time_limit(
 ) -> TimeLimit:
     """Measure the day-care span against the programme's time-limit rule; ``rule`` is
     ``None`` only for an episode no programme covers (measured, judged against nothing)."""
-    seconds = day_care_seconds(episode)
     span = day_care_span(episode)
-    micro = Decimal(span // dt.timedelta(microseconds=1))
-    hours = str((micro / Decimal(3_600_000_000)).quantize(Decimal("0.0001")))
+    seconds = int(span.total_seconds())  # day_care_seconds, from the span at hand
+    micro = Decimal(span // _MICROSECOND)
+    hours = str((micro / _MICROSECONDS_AN_HOUR).quantize(_HOURS_PLACES))
     if rule is None:
         return _not_applicable(policy, None, seconds, hours)
     decide: _Decide = _TIME_LIMITS[type(rule)]
     return decide(episode, policy, rule, span, seconds, hours, findings)
+
+
+_MICROSECOND = dt.timedelta(microseconds=1)
+_MICROSECONDS_AN_HOUR = Decimal(3_600_000_000)
+_HOURS_PLACES = Decimal("0.0001")
 
 
 def _not_applicable(policy: Policy, rule: Rule | None, seconds: int, hours: str) -> TimeLimit:

@@ -12,7 +12,7 @@ from ...models.settlement import Payment
 from ...policy.loader import Policy
 from ...policy.schema import AgencyLabel
 from ..findings import Findings
-from ..trace import cite, step
+from ..trace import cite, once_per_policy, step
 from .common import STEP, Base, payment_without_amount
 
 
@@ -25,13 +25,18 @@ def decide_label(
     findings: Findings,
 ) -> Payment:
     """The agency pays by ``rule.kind``; the amount is the agency's own computation."""
-    findings.trace.append(
-        step(
+    findings.trace.append(  # reads nothing of the episode: one record per policy
+        once_per_policy(
             policy,
-            STEP,
-            f"agency: {rule.kind}",
-            f"agency pays by {rule.kind}; the amount is the agency's own computation",
             rule,
+            "payment.label",
+            lambda: step(
+                policy,
+                STEP,
+                f"agency: {rule.kind}",
+                f"agency pays by {rule.kind}; the amount is the agency's own computation",
+                rule,
+            ),
         )
     )
     return payment_without_amount(
