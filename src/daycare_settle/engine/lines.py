@@ -25,21 +25,33 @@ class Placement(NamedTuple):
     merged: Literal["pre_admission", "post_discharge"] | None = None
 
 
+new_tuple = tuple.__new__
+"""``new_tuple(Placement, (disposition, allowed, reason, citation, merged))`` builds a
+placement directly, as the named tuple's own ``__new__`` does after a Python-level call: one
+is made per charge. The members below are read once (an enum member read through its class
+costs a lookup of its own each time)."""
+INCLUDED, NOT_MERGED, DISALLOWED = (
+    Disposition.INCLUDED,
+    Disposition.NOT_MERGED,
+    Disposition.DISALLOWED,
+)
+
+
 def included(
     amount: Decimal,
     reason: str,
     citation: Citation | None,
     merged: Literal["pre_admission", "post_discharge"] | None = None,
 ) -> Placement:
-    return Placement(Disposition.INCLUDED, amount, reason, citation, merged)
+    return new_tuple(Placement, (INCLUDED, amount, reason, citation, merged))
 
 
 def not_merged(reason: str, citation: Citation | None) -> Placement:
-    return Placement(Disposition.NOT_MERGED, ZERO, reason, citation)
+    return new_tuple(Placement, (NOT_MERGED, ZERO, reason, citation, None))
 
 
 def disallowed(reason: str, citation: Citation | None) -> Placement:
-    return Placement(Disposition.DISALLOWED, ZERO, reason, citation)
+    return new_tuple(Placement, (DISALLOWED, ZERO, reason, citation, None))
 
 
 def build_lines(charges: Sequence[Charge], placements: Sequence[Placement]) -> tuple[Line, ...]:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any, Literal, NamedTuple
 
 from ..codes import LineReason
-from ..models.common import SHANGHAI, local_date
+from ..models.common import SHANGHAI, Category, local_date
 from ..models.episode import Charge, Episode
 from ..models.settlement import (
     Citation,
@@ -42,7 +42,7 @@ from ..policy.schema import (
 )
 from .dispatch import require_complete
 from .findings import Findings
-from .lines import Placement, included, not_merged
+from .lines import INCLUDED, Placement, new_tuple, not_merged
 from .records import record
 from .trace import cite, once_per_policy, read, step
 
@@ -268,37 +268,71 @@ def _during_stay_trace(policy: Policy, rule: MergeDuringStay) -> TraceStep:
     )
 
 
-def place_during_stay(episode: Episode, plan: StayPlan, charge: Charge) -> Placement:
-    """Decide an outpatient-booked charge dated inside the stay (admission to discharge)."""
-    place: Callable[[Episode, StayPlan, Any, Charge], Placement] = _DURING_PLACES[type(plan.rule)]
-    return place(episode, plan, plan.rule, charge)
+Placer = Callable[[Charge], Placement]
+"""The placement of one charge of a side. A placer is made per settlement: what depends on
+the episode and the rule (the conditions, the window's instants) is fixed when it is made,
+and the refusals, which depend on the policy alone (a reason and a citation), are one shared
+record per policy, so that placing a charge is a few comparisons."""
 
 
-def _during_none(episode: Episode, plan: StayPlan, rule: NoMerge, charge: Charge) -> Placement:
-    return not_merged(LineReason.OUTPATIENT_CHARGE_DURING_STAY, plan.citation)
-
-
-def _failed_condition(
-    episode: Episode, rule: MergeWindow | MergeDuringStay, charge: Charge
-) -> LineReason | None:
-    """The first condition of a merge rule ``charge`` fails, in the fixed order institution,
-    relatedness, category (the window, where there is one, is checked after)."""
-    if rule.same_institution and episode.charge_institution(charge) != episode.institution.id:
-        return LineReason.NOT_MERGED_OTHER_INSTITUTION
-    if rule.requires_related and not charge.related:
-        return LineReason.NOT_MERGED_UNRELATED
-    if rule.categories != "all" and charge.category not in rule.categories:
-        return LineReason.NOT_MERGED_CATEGORY
-    return None
-
-
-def _during_stay(
-    episode: Episode, plan: StayPlan, rule: MergeDuringStay, charge: Charge
+def place_during_stay(
+    episode: Episode, policy: Policy, plan: StayPlan, charge: Charge
 ) -> Placement:
-    failed = _failed_condition(episode, rule, charge)
-    if failed is not None:
-        return not_merged(failed, plan.citation)
-    return included(charge.amount, LineReason.MERGED_DURING_STAY, plan.citation)
+    """Decide an outpatient-booked charge dated inside the stay (admission to discharge)."""
+    return during_stay_placer(episode, policy, plan)(charge)
+
+
+def during_stay_placer(episode: Episode, policy: Policy, plan: StayPlan) -> Placer:
+    """:func:`place_during_stay` for every such charge of ``episode``."""
+    make: Callable[[Episode, Policy, StayPlan, Any], Placer] = _DURING_PLACERS[type(plan.rule)]
+    return make(episode, policy, plan, plan.rule)
+
+
+def _during_none(episode: Episode, policy: Policy, plan: StayPlan, rule: NoMerge) -> Placer:
+    placement = once_per_policy(
+        policy,
+        rule,
+        "place.during_stay",
+        lambda: not_merged(LineReason.OUTPATIENT_CHARGE_DURING_STAY, plan.citation),
+    )
+    return lambda charge: placement
+
+
+_Refusals = tuple[Placement, Placement, Placement, frozenset[Category] | None]
+
+
+def _refusals(rule: MergeWindow | MergeDuringStay, citation: Citation | None) -> _Refusals:
+    """A merge rule's refusals for its conditions (another institution, not related, a
+    category that does not merge), and its categories as a set (``None``: all); kept once
+    per policy by the callers. ``citation`` is the rule's own."""
+    return (
+        not_merged(LineReason.NOT_MERGED_OTHER_INSTITUTION, citation),
+        not_merged(LineReason.NOT_MERGED_UNRELATED, citation),
+        not_merged(LineReason.NOT_MERGED_CATEGORY, citation),
+        None if rule.categories == "all" else frozenset(rule.categories),
+    )
+
+
+def _during_stay(episode: Episode, policy: Policy, plan: StayPlan, rule: MergeDuringStay) -> Placer:
+    # The conditions in their fixed order: institution, relatedness, category.
+    elsewhere, unrelated, other_category, categories = once_per_policy(
+        policy, rule, "place.during_stay", lambda: _refusals(rule, plan.citation)
+    )
+    own = episode.institution.id if rule.same_institution else None
+    related = rule.requires_related
+    citation = plan.citation
+    reason = LineReason.MERGED_DURING_STAY
+
+    def place(charge: Charge) -> Placement:
+        if own is not None and (charge.institution_id or own) != own:
+            return elsewhere
+        if related and not charge.related:
+            return unrelated
+        if categories is not None and charge.category not in categories:
+            return other_category
+        return new_tuple(Placement, (INCLUDED, charge.amount, reason, citation, None))
+
+    return place
 
 
 def _bound(episode: Episode, side: Side, rule: MergeRule) -> Bound:
@@ -395,46 +429,125 @@ def place_outside_charge(
 ) -> Placement:
     """Decide an outpatient charge dated before admission, or a post-discharge candidate
     (booked ``post_discharge``, or booked ``outpatient`` and dated after discharge)."""
-    if plan.side == "post_discharge" and charge.at < episode.discharged_at:
-        # dated before discharge, it is no post-discharge cost, whatever the window
-        return not_merged(LineReason.POST_DISCHARGE_CHARGE_BEFORE_DISCHARGE, plan.citation)
-    if plan.dropped_by is not None:
-        return not_merged(LineReason.NOT_MERGED_AFTER_CONVERSION, cite(policy, plan.dropped_by))
-    place: Callable[[Episode, Policy, SidePlan, Any, Charge], Placement] = _SIDE_PLACES[
-        type(plan.rule)
-    ]
-    return place(episode, policy, plan, plan.rule, charge)
+    return side_placer(episode, policy, plan)(charge)
+
+
+def side_placer(episode: Episode, policy: Policy, plan: SidePlan) -> Placer:
+    """:func:`place_outside_charge` for every charge of ``plan``'s side of ``episode``.
+
+    A post-discharge candidate dated before discharge is no post-discharge cost, whatever
+    the window; then a side a conversion dropped merges nothing; then the side's rule."""
+    side, rule = plan.side, plan.rule
+    discharged = None if side == "pre_admission" else episode.discharged_at
+    dropped_by = plan.dropped_by
+    if dropped_by is None:
+        make: Callable[[Episode, Policy, SidePlan, Any, dt.datetime | None], Placer]
+        make = _SIDE_PLACERS[type(rule)]
+        return make(episode, policy, plan, rule, discharged)
+    fixed = once_per_policy(
+        policy,
+        dropped_by,
+        "place.dropped",
+        lambda: not_merged(LineReason.NOT_MERGED_AFTER_CONVERSION, cite(policy, dropped_by)),
+    )
+    return _fixed_after(discharged, _before_discharge(plan), fixed)
+
+
+def _before_discharge(plan: SidePlan) -> Placement:
+    return not_merged(LineReason.POST_DISCHARGE_CHARGE_BEFORE_DISCHARGE, plan.citation)
+
+
+def _fixed_after(discharged: dt.datetime | None, before: Placement, fixed: Placement) -> Placer:
+    """One placement for every charge of the side (``before`` for a charge dated before
+    ``discharged``, where that is given)."""
+    if discharged is None:
+        return lambda charge: fixed
+    return lambda charge: before if charge.at < discharged else fixed
 
 
 def _side_none(
-    episode: Episode, policy: Policy, plan: SidePlan, rule: NoMerge, charge: Charge
-) -> Placement:
-    return not_merged(_NO_MERGE[plan.side], plan.citation)
+    episode: Episode, policy: Policy, plan: SidePlan, rule: NoMerge, discharged: dt.datetime | None
+) -> Placer:
+    before, fixed = once_per_policy(
+        policy,
+        rule,
+        f"place.none.{plan.side}",
+        lambda: (_before_discharge(plan), not_merged(_NO_MERGE[plan.side], plan.citation)),
+    )
+    return _fixed_after(discharged, before, fixed)
 
 
 def _side_window(
-    episode: Episode, policy: Policy, plan: SidePlan, rule: MergeWindow, charge: Charge
-) -> Placement:
-    failed = _failed_condition(episode, rule, charge)
-    if failed is not None:
-        return not_merged(failed, plan.citation)
-    if not _in_window(plan, charge):
-        return not_merged(
-            LineReason.NOT_MERGED_OUTSIDE_WINDOW, cite(policy, rule.window) or plan.citation
-        )
-    return included(charge.amount, _MERGED[plan.side], plan.citation, merged=plan.side)
-
-
-def _in_window(plan: SidePlan, charge: Charge) -> bool:
-    bound = plan.bound
-    day = local_date(charge.at)
-    if plan.side == "pre_admission":
-        return (bound.day is None or day >= bound.day) and (
-            bound.moment is None or charge.at >= bound.moment
-        )
-    return (bound.day is None or day <= bound.day) and (
-        bound.moment is None or charge.at <= bound.moment
+    episode: Episode,
+    policy: Policy,
+    plan: SidePlan,
+    rule: MergeWindow,
+    discharged: dt.datetime | None,
+) -> Placer:
+    # The conditions in their fixed order: institution, relatedness, category; then the
+    # window (see _window_instants).
+    before, outside, (elsewhere, unrelated, other_category, categories) = once_per_policy(
+        policy,
+        rule,
+        f"place.window.{plan.side}",
+        lambda: (
+            _before_discharge(plan),
+            not_merged(
+                LineReason.NOT_MERGED_OUTSIDE_WINDOW, cite(policy, rule.window) or plan.citation
+            ),
+            _refusals(rule, plan.citation),
+        ),
     )
+    own = episode.institution.id if rule.same_institution else None
+    related = rule.requires_related
+    from_day, from_moment, before_day, to_moment = _window_instants(plan)
+    side, reason, citation = plan.side, _MERGED[plan.side], plan.citation
+
+    def place(charge: Charge) -> Placement:
+        at = charge.at
+        if discharged is not None and at < discharged:
+            return before
+        if own is not None and (charge.institution_id or own) != own:
+            return elsewhere
+        if related and not charge.related:
+            return unrelated
+        if categories is not None and charge.category not in categories:
+            return other_category
+        if (
+            (from_day is not None and at < from_day)
+            or (from_moment is not None and at < from_moment)
+            or (before_day is not None and at >= before_day)
+            or (to_moment is not None and at > to_moment)
+        ):
+            return outside
+        return new_tuple(Placement, (INCLUDED, charge.amount, reason, citation, side))
+
+    return place
+
+
+_Instant = dt.datetime | None
+
+
+def _window_instants(plan: SidePlan) -> tuple[_Instant, _Instant, _Instant, _Instant]:
+    """The window as instants: before admission, from 00:00 of its first day (Asia/
+    Shanghai) and from its first moment, both included; after discharge, before 00:00 of
+    the day after its last day, and until its last moment, included (``None`` where the
+    window has no such edge). A calendar day compared as the instants it spans gives the
+    same answer as the instant's local day, without converting each charge's time."""
+    day, moment = plan.bound
+    if plan.side == "pre_admission":
+        return (None if day is None else _combine(day, _MIDNIGHT, SHANGHAI)), moment, None, None
+    return (
+        None,
+        None,
+        (None if day is None else _combine(day + _ONE_DAY, _MIDNIGHT, SHANGHAI)),
+        moment,
+    )
+
+
+_combine = dt.datetime.combine
+_MIDNIGHT = dt.time()
+_ONE_DAY = dt.timedelta(days=1)
 
 
 _WINDOW_BOUNDS: dict[type[Any], Callable[[Episode, Side, Any], Bound]] = {
@@ -463,7 +576,9 @@ _SIDE_TRACES: dict[type[Any], Callable[[Policy, Side, Any, Bound, Rule | None], 
     NoMerge: _none_trace,
     MergeWindow: _window_trace,
 }
-_SIDE_PLACES: dict[type[Any], Callable[[Episode, Policy, SidePlan, Any, Charge], Placement]] = {
+_SIDE_PLACERS: dict[
+    type[Any], Callable[[Episode, Policy, SidePlan, Any, dt.datetime | None], Placer]
+] = {
     NoMerge: _side_none,
     MergeWindow: _side_window,
 }
@@ -471,7 +586,7 @@ _DURING_TRACES: dict[type[Any], Callable[[Policy, Any], TraceStep]] = {
     NoMerge: _during_none_trace,
     MergeDuringStay: _during_stay_trace,
 }
-_DURING_PLACES: dict[type[Any], Callable[[Episode, StayPlan, Any, Charge], Placement]] = {
+_DURING_PLACERS: dict[type[Any], Callable[[Episode, Policy, StayPlan, Any], Placer]] = {
     NoMerge: _during_none,
     MergeDuringStay: _during_stay,
 }
@@ -482,6 +597,6 @@ require_complete(_WINDOW_EDGES, WindowRule, "engine/merge.py window edges")
 require_complete(_SIDE_BOUNDS, MergeRule, "engine/merge.py side bounds")
 require_complete(_SIDE_WINDOWS, MergeRule, "engine/merge.py side windows")
 require_complete(_SIDE_TRACES, MergeRule, "engine/merge.py side traces")
-require_complete(_SIDE_PLACES, MergeRule, "engine/merge.py sides")
-require_complete(_DURING_PLACES, DuringStayRule, "engine/merge.py during_stay")
+require_complete(_SIDE_PLACERS, MergeRule, "engine/merge.py sides")
+require_complete(_DURING_PLACERS, DuringStayRule, "engine/merge.py during_stay")
 require_complete(_DURING_TRACES, DuringStayRule, "engine/merge.py during_stay traces")
