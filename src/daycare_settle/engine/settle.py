@@ -39,7 +39,14 @@ from .conversion import conversion_outcome, decide_conversion
 from .eligibility import check_eligibility
 from .fees import place_daily_fees
 from .findings import Findings
-from .lines import Placement, build_lines, build_totals, disallowed, not_merged
+from .lines import (
+    Placement,
+    build_lines,
+    build_lines_and_totals,
+    build_totals,
+    disallowed,
+    not_merged,
+)
 from .merge import (
     MergePlan,
     during_stay_placer,
@@ -201,6 +208,7 @@ def settle_episode(episode: Episode, policy: Policy) -> Settlement:
         payment = None
     else:
         run_audit(episode, policy, rules.audit, placements, findings)
+    lines, totals = build_lines_and_totals(episode.charges, placements)
     values: dict[str, Any] = {
         "episode_id": episode.episode_id,
         "policy": policy.ref,
@@ -213,8 +221,8 @@ def settle_episode(episode: Episode, policy: Policy) -> Settlement:
         "time_limit": time_limit,
         "windows": merge_windows(episode, rules.merge, conversion, plan),
         "payment": payment,
-        "lines": build_lines(episode.charges, placements),
-        "totals": build_totals(episode.charges, placements),
+        "lines": lines,
+        "totals": totals,
         "flags": tuple(findings.flags),
         "trace": tuple(findings.trace),
     }
