@@ -98,7 +98,7 @@ def settle(
     compiled = resolve_policy(policy, on=local_date(parsed.admitted_at))
     if strict and _unconfirmed(parsed, compiled):
         raise PolicyUnconfirmed(_unconfirmed_text(parsed, compiled))
-    return settle_episode(parsed, compiled)
+    return _settle_in_context(parsed, compiled)  # settle runs in the money context already
 
 
 def _unconfirmed(episode: Episode, policy: Policy) -> bool:
@@ -164,6 +164,11 @@ def _problems(error: Any) -> tuple[FieldProblem, ...]:
 @_in_money_context
 def settle_episode(episode: Episode, policy: Policy) -> Settlement:
     """Settle a validated episode under a compiled policy already chosen for it."""
+    return _settle_in_context(episode, policy)
+
+
+def _settle_in_context(episode: Episode, policy: Policy) -> Settlement:
+    """:func:`settle_episode` for a caller that runs in ``MONEY_CONTEXT`` already."""
     findings = Findings()
     if _unconfirmed(episode, policy):  # whatever else happens, before any other outcome
         scope = Rule(source=policy.rules.policy.scope)
