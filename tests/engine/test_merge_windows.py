@@ -4,9 +4,14 @@ out of the trace text."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
+import pytest
+
 from daycare_settle import settle
+from daycare_settle.engine import merge
+from daycare_settle.models.common import SHANGHAI
 from tests.builders import EXAMPLES, session
 
 CHOLECYSTECTOMY = EXAMPLES / "panzhihua" / "day-surgery-cholecystectomy-preop-exams.json"
@@ -90,3 +95,13 @@ def test_pzh_7_a_calendar_day_window_holds_its_days_to_the_microsecond_in_any_zo
         "day-after-start": "NOT_MERGED_OUTSIDE_WINDOW",
         "last-day-noon-local": "MERGED_POST_DISCHARGE",
     }
+
+
+@pytest.mark.parametrize(
+    "day", [dt.date(1900, 1, 1), dt.date(2024, 2, 29), dt.date(2025, 3, 5), dt.date(2999, 12, 31)]
+)
+def test_a_calendar_day_edge_is_written_as_its_midnight_in_shanghai(day: dt.date) -> None:
+    """The window records write a day's 00:00 as the day's text and a fixed suffix: the
+    text ``isoformat`` gives the instant."""
+    midnight = dt.datetime.combine(day, dt.time(), SHANGHAI)
+    assert day.isoformat() + merge._MIDNIGHT_TEXT == midnight.isoformat()

@@ -162,24 +162,14 @@ def _window_bounds(
     episode: Episode, side: Side, rule: MergeWindow, bound: Bound, applied: bool
 ) -> MergeWindowBounds | None:
     if bound.day is not None:
-        midnight = dt.datetime.combine(bound.day, dt.time(), SHANGHAI)
-        if side == "pre_admission":
+        day = bound.day.isoformat()
+        if side == "pre_admission":  # from 00:00 of the first day
+            start = day + _MIDNIGHT_TEXT
             return _bounds(
-                "calendar_days",
-                midnight.isoformat(),
-                episode.admitted_at.isoformat(),
-                bound.day.isoformat(),
-                None,
-                applied,
+                "calendar_days", start, episode.admitted_at.isoformat(), day, None, applied
             )
-        return _bounds(
-            "calendar_days",
-            episode.discharged_at.isoformat(),
-            (midnight + dt.timedelta(days=1)).isoformat(),
-            None,
-            bound.day.isoformat(),
-            applied,
-        )
+        end = (bound.day + _ONE_DAY).isoformat() + _MIDNIGHT_TEXT  # to 00:00 after the last
+        return _bounds("calendar_days", episode.discharged_at.isoformat(), end, None, day, applied)
     moment = None if bound.moment is None else bound.moment.isoformat()
     if side == "pre_admission":
         return _bounds(
@@ -548,6 +538,9 @@ def _window_instants(plan: SidePlan) -> tuple[_Instant, _Instant, _Instant, _Ins
 _combine = dt.datetime.combine
 _MIDNIGHT = dt.time()
 _ONE_DAY = dt.timedelta(days=1)
+_MIDNIGHT_TEXT = _combine(dt.date(2000, 1, 1), _MIDNIGHT, SHANGHAI).isoformat()[len("2000-01-01") :]
+"""What ``isoformat`` writes after a day for 00:00 of that day in Asia/Shanghai
+(``T00:00:00+08:00``): a window's calendar-day edge is its day's text and this."""
 
 
 _WINDOW_BOUNDS: dict[type[Any], Callable[[Episode, Side, Any], Bound]] = {
