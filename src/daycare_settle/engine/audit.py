@@ -154,10 +154,11 @@ def _related_outside_windows(
     placements: Sequence[Placement],
     flags: list[Flag],
 ) -> None:
+    outside = LineReason.NOT_MERGED_OUTSIDE_WINDOW  # read once, not per charge
     ids = tuple(
         charge.id
         for charge, placement in zip(episode.charges, placements, strict=True)
-        if charge.related and placement.reason == LineReason.NOT_MERGED_OUTSIDE_WINDOW
+        if charge.related and placement.reason == outside
     )
     if ids:
         flags.append(
@@ -183,8 +184,9 @@ def _consumables_share(
     total = Decimal("0.00")
     share = Decimal("0.00")
     ids: list[str] = []
+    included = Disposition.INCLUDED  # read once, not per charge
     for charge, placement in zip(episode.charges, placements, strict=True):
-        if placement.disposition != Disposition.INCLUDED:
+        if placement.disposition != included:
             continue
         total += placement.allowed
         if charge.category == rule.category:
