@@ -51,6 +51,25 @@ def test_duplicates_grouped_by_category_time_amount_and_institution() -> None:
     assert flags[0].citation.clause == "第十一条"
 
 
+def test_duplicate_groups_come_in_the_order_of_their_first_charge_with_its_text() -> None:
+    """Groups are flagged in the order of their first charge (not of their second), and a
+    group's message writes its first charge's time, as given (an equal instant written in
+    another zone repeats it)."""
+    rule = DuplicateCharges(kind="duplicate_charges", source="art11")
+    utc = (dt.datetime(2025, 3, 10, 8, 0) + dt.timedelta(hours=1, minutes=-480)).isoformat()
+    charges = [
+        charge("a", at(2)),
+        charge("b", at(1)),
+        charge("c", at(1)),
+        charge("d", f"{utc}+00:00"),  # the instant of "b" and "c", written in UTC
+        charge("e", at(2)),
+    ]
+    flags = audit([rule], charges, [included(Decimal("100.00"), "IN_STAY", None)] * 5)
+    assert [f.charge_ids for f in flags] == [("a", "e"), ("b", "c", "d")]
+    assert "at 2025-03-10T09:00:00+08:00 look" in flags[1].message
+    assert flags[1].message.startswith("3 surgery charges of 100.00 each")
+
+
 def test_no_duplicates_no_flag() -> None:
     rule = DuplicateCharges(kind="duplicate_charges", source="art11")
     charges = [charge("a", at(1)), charge("b", at(2))]

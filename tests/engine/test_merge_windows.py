@@ -4,9 +4,14 @@ out of the trace text."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
+import pytest
+
 from daycare_settle import settle
+from daycare_settle.engine import merge
+from daycare_settle.models.common import SHANGHAI
 from tests.builders import EXAMPLES, session
 
 CHOLECYSTECTOMY = EXAMPLES / "panzhihua" / "day-surgery-cholecystectomy-preop-exams.json"
@@ -57,3 +62,46 @@ def test_a_programme_the_policy_does_not_cover_records_no_windows() -> None:
     result = settle(data, "panzhihua")
     assert result.status == "rejected"
     assert result.windows is None
+
+
+def test_pzh_7_a_calendar_day_window_holds_its_days_to_the_microsecond_in_any_zone() -> None:
+    """The window's first and last days are Asia/Shanghai days, whatever zone a charge's
+    time is written in: 00:00 of the first day is in, a microsecond before it is out; the
+    last microsecond of the last day is in, 00:00 of the next day is out."""
+    episode = json.loads(CHOLECYSTECTOMY.read_text(encoding="utf-8"))
+    edges = {
+        "first-day-start": ("2025-03-04T16:00:00+00:00", "outpatient"),
+        "day-before-end": ("2025-03-04T15:59:59.999999+00:00", "outpatient"),
+        "last-day-end": ("2025-03-20T15:59:59.999999+00:00", "post_discharge"),
+        "day-after-start": ("2025-03-20T16:00:00+00:00", "post_discharge"),
+        "last-day-noon-local": ("2025-03-20T12:00:00+08:00", "outpatient"),
+    }
+    episode["charges"] = [
+        {
+            "id": name,
+            "at": when,
+            "setting": setting,
+            "category": "examination",
+            "amount": "10.00",
+            "related": True,
+        }
+        for name, (when, setting) in edges.items()
+    ]
+    reasons = {line.charge_id: line.reason for line in settle(episode, "panzhihua").lines}
+    assert reasons == {
+        "first-day-start": "MERGED_PRE_ADMISSION",
+        "day-before-end": "NOT_MERGED_OUTSIDE_WINDOW",
+        "last-day-end": "MERGED_POST_DISCHARGE",
+        "day-after-start": "NOT_MERGED_OUTSIDE_WINDOW",
+        "last-day-noon-local": "MERGED_POST_DISCHARGE",
+    }
+
+
+@pytest.mark.parametrize(
+    "day", [dt.date(1900, 1, 1), dt.date(2024, 2, 29), dt.date(2025, 3, 5), dt.date(2999, 12, 31)]
+)
+def test_a_calendar_day_edge_is_written_as_its_midnight_in_shanghai(day: dt.date) -> None:
+    """The window records write a day's 00:00 as the day's text and a fixed suffix: the
+    text ``isoformat`` gives the instant."""
+    midnight = dt.datetime.combine(day, dt.time(), SHANGHAI)
+    assert day.isoformat() + merge._MIDNIGHT_TEXT == midnight.isoformat()

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..codes import FlagCode, LineReason
-from ..models.common import trusted
+from ..models.common import Category, trusted
 from ..models.episode import Charge, Episode
 from ..models.settlement import Citation, Disposition, Flag, Line
 from ..policy.loader import Policy
@@ -100,25 +100,51 @@ def _duplicates(
     flags: list[Flag],
 ) -> None:
     # Charges with an item code repeat only with the same code; without one, as before.
-    groups: dict[tuple[str, dt.datetime, Decimal, str | None, str | None], list[Charge]] = {}
-    for charge in episode.charges:
-        key = (charge.category, charge.at, charge.amount, charge.institution_id, charge.item_code)
-        groups.setdefault(key, []).append(charge)
-    for (category, at, amount, institution, _code), charges in groups.items():
-        if len(charges) < 2:
-            continue
+    # Most charges repeat nothing: each key is kept with the position of its first charge,
+    # and a group (in the order of its first charge, charges in input order) is made only
+    # for a key that repeats.
+    first: dict[_Key, int] = {}
+    repeated: dict[_Key, list[Charge]] = {}
+    charges = episode.charges
+    for index, charge in enumerate(charges):
+        key: _Key = (
+            charge.category,
+            charge.at,
+            charge.amount,
+            charge.institution_id,
+            charge.item_code,
+        )
+        at_first = first.setdefault(key, index)
+        if at_first != index:
+            group = repeated.get(key)
+            if group is None:
+                repeated[key] = [charges[at_first], charge]
+            else:
+                group.append(charge)
+    for key in sorted(repeated, key=first.__getitem__) if len(repeated) > 1 else repeated:
+        group = repeated[key]
+        # the group's text is its first charge's (equal instants may be written in two zones)
+        category, at, amount, institution, _code = _key(group[0])
         where = f" at institution {institution}" if institution is not None else ""
         flags.append(
             _flag(
                 cite,
                 FlagCode.DUPLICATE_CHARGES,
                 "warning",
-                f"{len(charges)} {category} charges of {amount} each at {at.isoformat()}{where} "
+                f"{len(group)} {category} charges of {amount} each at {at.isoformat()}{where} "
                 "look split or duplicated",
                 rule,
-                tuple(c.id for c in charges),
+                tuple(c.id for c in group),
             )
         )
+
+
+_Key = tuple[Category, dt.datetime, Decimal, str | None, str | None]
+
+
+def _key(charge: Charge) -> _Key:
+    """What a repeated charge repeats (an item code counts where the charge has one)."""
+    return (charge.category, charge.at, charge.amount, charge.institution_id, charge.item_code)
 
 
 def _related_outside_windows(
@@ -128,10 +154,11 @@ def _related_outside_windows(
     placements: Sequence[Placement],
     flags: list[Flag],
 ) -> None:
+    outside = LineReason.NOT_MERGED_OUTSIDE_WINDOW  # read once, not per charge
     ids = tuple(
         charge.id
         for charge, placement in zip(episode.charges, placements, strict=True)
-        if charge.related and placement.reason == LineReason.NOT_MERGED_OUTSIDE_WINDOW
+        if charge.related and placement.reason == outside
     )
     if ids:
         flags.append(
@@ -157,8 +184,9 @@ def _consumables_share(
     total = Decimal("0.00")
     share = Decimal("0.00")
     ids: list[str] = []
+    included = Disposition.INCLUDED  # read once, not per charge
     for charge, placement in zip(episode.charges, placements, strict=True):
-        if placement.disposition != Disposition.INCLUDED:
+        if placement.disposition != included:
             continue
         total += placement.allowed
         if charge.category == rule.category:

@@ -18,6 +18,7 @@ from ..policy.loader import Policy
 from ..policy.schema import ConversionNotProvided, ConversionRule, ConvertToOrdinaryInpatient
 from .dispatch import require_complete
 from .findings import Findings
+from .records import record
 from .trace import cite, read, reject, step
 
 STEP = "conversion"
@@ -100,9 +101,15 @@ def conversion_outcome(
     """The result's statement of a settled conversion and its mode."""
     if conversion is None or episode.conversion is None:
         return None
-    return ConversionOutcome(
-        at=episode.conversion.at.isoformat(),
-        ward=episode.conversion.ward,
-        mode=conversion.mode,
-        citation=cite(policy, conversion),
-    )
+    values = {
+        "at": episode.conversion.at.isoformat(),
+        "ward": episode.conversion.ward,
+        "mode": conversion.mode,
+        "citation": cite(policy, conversion),
+    }
+    if type(values["ward"]) is str and type(values["mode"]) is str:  # the rest is the engine's
+        return record(ConversionOutcome, values, _OUTCOME_FIELDS)
+    return ConversionOutcome.model_validate(values)
+
+
+_OUTCOME_FIELDS = tuple(ConversionOutcome.model_fields)

@@ -88,6 +88,16 @@ def _record(
     findings: Findings,
     *parameters: ParameterRead,
 ) -> Failure:
+    if failure is None and not parameters:  # a pass that read nothing: one record per policy
+        findings.trace.append(
+            once_per_policy(
+                policy,
+                rule,
+                "eligibility.passed",
+                lambda: step(policy, STEP, rule.kind, "passed", rule),
+            )
+        )
+        return None
     findings.trace.append(step(policy, STEP, rule.kind, _outcome(failure), rule, parameters))
     return failure
 
@@ -102,9 +112,8 @@ def _programme_filed(
             RejectionCode.PROGRAMME_NOT_FILED,
             f"institution {episode.institution.id} has not filed {episode.programme.value}",
         )
-    return _record(
-        policy, rule, failure, findings, read("filed_programmes", [p.value for p in filed], None)
-    )
+    # the programmes' texts are their values (a StrEnum's str), read without .value
+    return _record(policy, rule, failure, findings, read("filed_programmes", list(filed), None))
 
 
 def _consent_signed(
@@ -160,11 +169,14 @@ def _catalogue_match(
 ) -> Failure:
     catalogue: Catalogue = policy.catalogues[rule.catalogue]
     codes = _targets(episode, rule.target)
-    matched = [(code, entry) for code in codes if (entry := catalogue.match(code)) is not None]
+    # the first code that matches decides (the codes after it are not looked up)
+    matched = next(
+        ((code, entry) for code in codes if (entry := catalogue.match(code)) is not None), None
+    )
     header = catalogue.header
     failure = None
-    if matched:
-        code, entry = matched[0]
+    if matched is not None:
+        code, entry = matched
         pattern = entry.code or "-".join(entry.range or ())
         outcome = f"passed: {code.code} matches {pattern} ({entry.name})"
     else:
@@ -184,8 +196,10 @@ def _catalogue_match(
         header,
         catalogue.sha256,
         None if header.status == "official" else FlagCode.STARTER_CATALOGUE,
-        f"codes were judged against the {header.status} catalogue {header.id} "
-        f"({header.origin}); a deployment replaces it with its official list",
+        lambda: (
+            f"codes were judged against the {header.status} catalogue {header.id} "
+            f"({header.origin}); a deployment replaces it with its official list"
+        ),
     )
     return failure
 
@@ -199,10 +213,12 @@ def _record_list(
     header: CatalogueHeader | DiseaseTableHeader,
     sha256: str,
     flag_code: FlagCode | None,
-    flag_text: str,
+    flag_text: Callable[[], str],
 ) -> None:
     """Trace a check made against a code list (which list, its status and hash), and flag
-    the result with ``flag_code`` (given when the list is not an official one)."""
+    the result with ``flag_code`` (given when the list is not an official one) and the text
+    ``flag_text()``. The list is the policy's for ``rule`` (its catalogue or disease table),
+    so the reads and the flag are made once per policy."""
     findings.trace.append(
         step(
             policy,
@@ -213,7 +229,7 @@ def _record_list(
             once_per_policy(
                 policy,
                 rule,
-                f"list.{name}.{header.id}.{header.version}.{header.status}.{sha256}",
+                f"list.{name}",
                 lambda: (
                     read(name, f"{header.id} v{header.version}", rule),
                     read(f"{name}_status", header.status, rule),
@@ -222,8 +238,15 @@ def _record_list(
             ),
         )
     )
-    if flag_code is not None:
-        findings.flags.append(flag(policy, flag_code, "info", flag_text, rule))
+    if flag_code is not None:  # the flag names the list only: one record per policy
+        findings.flags.append(
+            once_per_policy(
+                policy,
+                rule,
+                f"list.flag.{name}",
+                lambda: flag(policy, flag_code, "info", flag_text(), rule),
+            )
+        )
 
 
 def _filed_diseases(
@@ -417,8 +440,10 @@ def _disease_mapped(
         header,
         table.sha256,
         _TABLE_FLAGS[header.status],
-        f"the disease was mapped and priced with the {header.status} table {header.id} "
-        f"({header.origin}); a deployment uses its own official table",
+        lambda: (
+            f"the disease was mapped and priced with the {header.status} table {header.id} "
+            f"({header.origin}); a deployment uses its own official table"
+        ),
     )
     return failure
 

@@ -25,82 +25,97 @@ class Placement(NamedTuple):
     merged: Literal["pre_admission", "post_discharge"] | None = None
 
 
+new_tuple = tuple.__new__
+"""``new_tuple(Placement, (disposition, allowed, reason, citation, merged))`` builds a
+placement directly, as the named tuple's own ``__new__`` does after a Python-level call: one
+is made per charge. The members below are read once (an enum member read through its class
+costs a lookup of its own each time)."""
+INCLUDED, NOT_MERGED, DISALLOWED = (
+    Disposition.INCLUDED,
+    Disposition.NOT_MERGED,
+    Disposition.DISALLOWED,
+)
+
+
 def included(
     amount: Decimal,
     reason: str,
     citation: Citation | None,
     merged: Literal["pre_admission", "post_discharge"] | None = None,
 ) -> Placement:
-    return Placement(Disposition.INCLUDED, amount, reason, citation, merged)
+    return new_tuple(Placement, (INCLUDED, amount, reason, citation, merged))
 
 
 def not_merged(reason: str, citation: Citation | None) -> Placement:
-    return Placement(Disposition.NOT_MERGED, ZERO, reason, citation)
+    return new_tuple(Placement, (NOT_MERGED, ZERO, reason, citation, None))
 
 
 def disallowed(reason: str, citation: Citation | None) -> Placement:
-    return Placement(Disposition.DISALLOWED, ZERO, reason, citation)
+    return new_tuple(Placement, (DISALLOWED, ZERO, reason, citation, None))
 
 
 def build_lines(charges: Sequence[Charge], placements: Sequence[Placement]) -> tuple[Line, ...]:
-    if len(charges) != len(placements):  # pragma: no cover - an engine bug, never input
-        raise AssertionError("every charge must be placed exactly once")
-    # The values are validated already (the charge by the episode model, the placement by
-    # the engine's types), so the lines are constructed without validating them again.
-    if len(charges) < COMPACT_FROM:
-        return tuple(
-            trusted(
-                Line,
-                {
-                    "charge_id": charge.id,
-                    "disposition": placement.disposition,
-                    "amount": charge.amount,
-                    "allowed_amount": placement.allowed,
-                    "reason": placement.reason,
-                    "citation": placement.citation,
-                },
-            )
-            for charge, placement in zip(charges, placements, strict=True)
-        )
-    # A large settlement's lines are set attribute by attribute, so that each keeps a
-    # compact, key-sharing __dict__ (slower to make: only where memory is what counts).
-    return tuple(
-        trusted_compact(
-            Line,
-            (
-                charge.id,
-                placement.disposition,
-                charge.amount,
-                placement.allowed,
-                placement.reason,
-                placement.citation,
-            ),
-        )
-        for charge, placement in zip(charges, placements, strict=True)
-    )
+    return build_lines_and_totals(charges, placements)[0]
 
 
 def build_totals(charges: Sequence[Charge], placements: Sequence[Placement]) -> Totals:
     """Included is the allowed part; what an included line was capped by counts as
     disallowed; not-merged lines count in full."""
+    return build_lines_and_totals(charges, placements)[1]
+
+
+def build_lines_and_totals(
+    charges: Sequence[Charge], placements: Sequence[Placement]
+) -> tuple[tuple[Line, ...], Totals]:
+    """One line per charge and the totals, in one pass over the charges (see
+    :func:`build_totals` for what each total counts)."""
+    if len(charges) != len(placements):  # pragma: no cover - an engine bug, never input
+        raise AssertionError("every charge must be placed exactly once")
     total = included_sum = not_merged_sum = disallowed_sum = pre = post = ZERO
-    outside = Disposition.NOT_MERGED
+    outside = NOT_MERGED
+    lines: list[Line] = []
+    append = lines.append
+    # The values are validated already (the charge by the episode model, the placement by
+    # the engine's types), so the lines are constructed without validating them again; a
+    # large settlement's lines are set attribute by attribute, so that each keeps a compact,
+    # key-sharing __dict__ (slower to make: only where memory is what counts).
+    compact = len(charges) >= COMPACT_FROM
     for charge, placement in zip(charges, placements, strict=True):
-        total += charge.amount
-        if placement.disposition is outside:
-            not_merged_sum += charge.amount
+        disposition, allowed, reason, citation, merged = placement
+        amount = charge.amount
+        if compact:
+            append(
+                trusted_compact(Line, (charge.id, disposition, amount, allowed, reason, citation))
+            )
+        else:
+            append(
+                trusted(
+                    Line,
+                    {
+                        "charge_id": charge.id,
+                        "disposition": disposition,
+                        "amount": amount,
+                        "allowed_amount": allowed,
+                        "reason": reason,
+                        "citation": citation,
+                    },
+                )
+            )
+        total += amount
+        if disposition is outside:
+            not_merged_sum += amount
             continue
-        included_sum += placement.allowed
-        disallowed_sum += charge.amount - placement.allowed
-        if placement.merged == "pre_admission":
-            pre += placement.allowed
-        elif placement.merged == "post_discharge":
-            post += placement.allowed
+        included_sum += allowed
+        disallowed_sum += amount - allowed
+        if merged == "pre_admission":
+            pre += allowed
+        elif merged == "post_discharge":
+            post += allowed
     if included_sum + not_merged_sum + disallowed_sum != total:  # pragma: no cover
         raise AssertionError("totals do not add up to the input")
     # Each total goes through the Money reading itself (a sum of amounts is money already,
     # and the reading returns it as it is), without a model validation around it.
-    return trusted(
+    totals = trusted(
         Totals,
         {
             "input": _to_money(total),
@@ -111,3 +126,4 @@ def build_totals(charges: Sequence[Charge], placements: Sequence[Placement]) -> 
             "merged_post_discharge": _to_money(post),
         },
     )
+    return tuple(lines), totals

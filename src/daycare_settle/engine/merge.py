@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from ..codes import LineReason
-from ..models.common import SHANGHAI, local_date
+from ..models.common import SHANGHAI, Category, local_date
 from ..models.episode import Charge, Episode
 from ..models.settlement import (
     Citation,
@@ -43,7 +42,8 @@ from ..policy.schema import (
 )
 from .dispatch import require_complete
 from .findings import Findings
-from .lines import Placement, included, not_merged
+from .lines import INCLUDED, Placement, new_tuple, not_merged
+from .records import record
 from .trace import cite, once_per_policy, read, step
 
 STEP = "merge"
@@ -58,16 +58,18 @@ _NO_MERGE: dict[Side, LineReason] = {
 }
 
 
-@dataclass(frozen=True)
-class Bound:
+# The plans are named tuples: made for every settlement, and a tuple is the cheapest
+# immutable record to make (a frozen dataclass sets each field through object.__setattr__).
+
+
+class Bound(NamedTuple):
     """A window edge as a calendar day (Asia/Shanghai) and/or an exact moment."""
 
     day: dt.date | None = None
     moment: dt.datetime | None = None
 
 
-@dataclass(frozen=True)
-class SidePlan:
+class SidePlan(NamedTuple):
     """The compiled merge rule of one side, or why nothing of that side merges."""
 
     side: Side
@@ -77,16 +79,14 @@ class SidePlan:
     citation: Citation | None = None
 
 
-@dataclass(frozen=True)
-class StayPlan:
+class StayPlan(NamedTuple):
     """The rule for outpatient-booked charges inside the stay."""
 
     rule: DuringStayRule
     citation: Citation | None
 
 
-@dataclass(frozen=True)
-class MergePlan:
+class MergePlan(NamedTuple):
     pre_admission: SidePlan
     post_discharge: SidePlan
     during_stay: StayPlan
@@ -119,21 +119,37 @@ def plan_merge(
 
 
 def merge_windows(
-    episode: Episode, rules: MergeRules, conversion: ConvertToOrdinaryInpatient | None
+    episode: Episode,
+    rules: MergeRules,
+    conversion: ConvertToOrdinaryInpatient | None,
+    plan: MergePlan | None = None,
 ) -> MergeWindows:
     """The merge windows of ``episode`` as values (the same bounds :func:`plan_merge` fixes
-    and the trace states): what the result's ``windows`` block records."""
+    and the trace states): what the result's ``windows`` block records. ``plan``, the
+    episode's plan from :func:`plan_merge` under the same rules and conversion, gives the
+    bounds it fixed already (otherwise they are fixed here again)."""
     sides: dict[Side, MergeWindowBounds | None] = {}
-    for side in ("pre_admission", "post_discharge"):
+    planned = None if plan is None else (plan.pre_admission, plan.post_discharge)
+    for at, side in enumerate(_SIDES):
         rule: MergeRule = getattr(rules, side)
         applied = conversion is None or side in conversion.keep_merges
-        record: Callable[[Episode, Side, Any, Bound, bool], MergeWindowBounds | None] = (
+        window: Callable[[Episode, Side, Any, Bound, bool], MergeWindowBounds | None] = (
             _SIDE_WINDOWS[type(rule)]
         )
-        sides[side] = record(episode, side, rule, _bound(episode, side, rule), applied)
-    return MergeWindows(
-        pre_admission=sides["pre_admission"], post_discharge=sides["post_discharge"]
+        bound = _bound(episode, side, rule) if planned is None else planned[at].bound
+        sides[side] = window(episode, side, rule, bound, applied)
+    return record(
+        MergeWindows,
+        {"pre_admission": sides["pre_admission"], "post_discharge": sides["post_discharge"]},
+        _GIVEN_SIDES,
     )
+
+
+_SIDES: tuple[Side, Side] = ("pre_admission", "post_discharge")
+"""The merge sides, in the order of a :class:`MergePlan`'s first two fields."""
+
+
+_GIVEN_SIDES = ("pre_admission", "post_discharge")
 
 
 def _none_window(
@@ -146,36 +162,58 @@ def _window_bounds(
     episode: Episode, side: Side, rule: MergeWindow, bound: Bound, applied: bool
 ) -> MergeWindowBounds | None:
     if bound.day is not None:
-        midnight = dt.datetime.combine(bound.day, dt.time(), SHANGHAI)
-        if side == "pre_admission":
-            return MergeWindowBounds(
-                basis="calendar_days",
-                start=midnight.isoformat(),
-                end=episode.admitted_at.isoformat(),
-                first_day=bound.day.isoformat(),
-                applied=applied,
+        day = bound.day.isoformat()
+        if side == "pre_admission":  # from 00:00 of the first day
+            start = day + _MIDNIGHT_TEXT
+            return _bounds(
+                "calendar_days", start, episode.admitted_at.isoformat(), day, None, applied
             )
-        return MergeWindowBounds(
-            basis="calendar_days",
-            start=episode.discharged_at.isoformat(),
-            end=(midnight + dt.timedelta(days=1)).isoformat(),
-            last_day=bound.day.isoformat(),
-            applied=applied,
-        )
+        end = (bound.day + _ONE_DAY).isoformat() + _MIDNIGHT_TEXT  # to 00:00 after the last
+        return _bounds("calendar_days", episode.discharged_at.isoformat(), end, None, day, applied)
     moment = None if bound.moment is None else bound.moment.isoformat()
     if side == "pre_admission":
-        return MergeWindowBounds(
-            basis="clinical_pathway",
-            start=moment,
-            end=episode.admitted_at.isoformat(),
-            applied=applied,
+        return _bounds(
+            "clinical_pathway", moment, episode.admitted_at.isoformat(), None, None, applied
         )
-    return MergeWindowBounds(
-        basis="clinical_pathway",
-        start=episode.discharged_at.isoformat(),
-        end=moment or episode.discharged_at.isoformat(),
-        applied=applied,
+    end = moment or episode.discharged_at.isoformat()
+    return _bounds("clinical_pathway", episode.discharged_at.isoformat(), end, None, None, applied)
+
+
+def _bounds(
+    basis: Literal["calendar_days", "clinical_pathway"],
+    start: str | None,
+    end: str,
+    first_day: str | None,
+    last_day: str | None,
+    applied: bool,
+) -> MergeWindowBounds:
+    """The window record from the texts the engine formatted (``isoformat`` of validated
+    times and days), built without a second validation; its fields given are the ones the
+    validating constructor was handed (a calendar-day window its first or last day)."""
+    given = (
+        _GIVEN_FIRST_DAY
+        if first_day is not None
+        else _GIVEN_LAST_DAY
+        if last_day is not None
+        else _GIVEN_PATHWAY
     )
+    return record(
+        MergeWindowBounds,
+        {
+            "basis": basis,
+            "start": start,
+            "end": end,
+            "first_day": first_day,
+            "last_day": last_day,
+            "applied": applied,
+        },
+        given,
+    )
+
+
+_GIVEN_FIRST_DAY = ("basis", "start", "end", "first_day", "applied")
+_GIVEN_LAST_DAY = ("basis", "start", "end", "last_day", "applied")
+_GIVEN_PATHWAY = ("basis", "start", "end", "applied")
 
 
 def _during_trace(policy: Policy, rule: DuringStayRule) -> TraceStep:
@@ -220,37 +258,71 @@ def _during_stay_trace(policy: Policy, rule: MergeDuringStay) -> TraceStep:
     )
 
 
-def place_during_stay(episode: Episode, plan: StayPlan, charge: Charge) -> Placement:
-    """Decide an outpatient-booked charge dated inside the stay (admission to discharge)."""
-    place: Callable[[Episode, StayPlan, Any, Charge], Placement] = _DURING_PLACES[type(plan.rule)]
-    return place(episode, plan, plan.rule, charge)
+Placer = Callable[[Charge], Placement]
+"""The placement of one charge of a side. A placer is made per settlement: what depends on
+the episode and the rule (the conditions, the window's instants) is fixed when it is made,
+and the refusals, which depend on the policy alone (a reason and a citation), are one shared
+record per policy, so that placing a charge is a few comparisons."""
 
 
-def _during_none(episode: Episode, plan: StayPlan, rule: NoMerge, charge: Charge) -> Placement:
-    return not_merged(LineReason.OUTPATIENT_CHARGE_DURING_STAY, plan.citation)
-
-
-def _failed_condition(
-    episode: Episode, rule: MergeWindow | MergeDuringStay, charge: Charge
-) -> LineReason | None:
-    """The first condition of a merge rule ``charge`` fails, in the fixed order institution,
-    relatedness, category (the window, where there is one, is checked after)."""
-    if rule.same_institution and episode.charge_institution(charge) != episode.institution.id:
-        return LineReason.NOT_MERGED_OTHER_INSTITUTION
-    if rule.requires_related and not charge.related:
-        return LineReason.NOT_MERGED_UNRELATED
-    if rule.categories != "all" and charge.category not in rule.categories:
-        return LineReason.NOT_MERGED_CATEGORY
-    return None
-
-
-def _during_stay(
-    episode: Episode, plan: StayPlan, rule: MergeDuringStay, charge: Charge
+def place_during_stay(
+    episode: Episode, policy: Policy, plan: StayPlan, charge: Charge
 ) -> Placement:
-    failed = _failed_condition(episode, rule, charge)
-    if failed is not None:
-        return not_merged(failed, plan.citation)
-    return included(charge.amount, LineReason.MERGED_DURING_STAY, plan.citation)
+    """Decide an outpatient-booked charge dated inside the stay (admission to discharge)."""
+    return during_stay_placer(episode, policy, plan)(charge)
+
+
+def during_stay_placer(episode: Episode, policy: Policy, plan: StayPlan) -> Placer:
+    """:func:`place_during_stay` for every such charge of ``episode``."""
+    make: Callable[[Episode, Policy, StayPlan, Any], Placer] = _DURING_PLACERS[type(plan.rule)]
+    return make(episode, policy, plan, plan.rule)
+
+
+def _during_none(episode: Episode, policy: Policy, plan: StayPlan, rule: NoMerge) -> Placer:
+    placement = once_per_policy(
+        policy,
+        rule,
+        "place.during_stay",
+        lambda: not_merged(LineReason.OUTPATIENT_CHARGE_DURING_STAY, plan.citation),
+    )
+    return lambda charge: placement
+
+
+_Refusals = tuple[Placement, Placement, Placement, frozenset[Category] | None]
+
+
+def _refusals(rule: MergeWindow | MergeDuringStay, citation: Citation | None) -> _Refusals:
+    """A merge rule's refusals for its conditions (another institution, not related, a
+    category that does not merge), and its categories as a set (``None``: all); kept once
+    per policy by the callers. ``citation`` is the rule's own."""
+    return (
+        not_merged(LineReason.NOT_MERGED_OTHER_INSTITUTION, citation),
+        not_merged(LineReason.NOT_MERGED_UNRELATED, citation),
+        not_merged(LineReason.NOT_MERGED_CATEGORY, citation),
+        None if rule.categories == "all" else frozenset(rule.categories),
+    )
+
+
+def _during_stay(episode: Episode, policy: Policy, plan: StayPlan, rule: MergeDuringStay) -> Placer:
+    # The conditions in their fixed order: institution, relatedness, category.
+    elsewhere, unrelated, other_category, categories = once_per_policy(
+        policy, rule, "place.during_stay", lambda: _refusals(rule, plan.citation)
+    )
+    own = episode.institution.id if rule.same_institution else None
+    related = rule.requires_related
+    citation = plan.citation
+    reason = LineReason.MERGED_DURING_STAY
+
+    def place(charge: Charge) -> Placement:
+        if own is not None and (charge.institution_id or own) != own:
+            return elsewhere
+        if related and not charge.related:
+            return unrelated
+        if categories is not None and charge.category not in categories:
+            return other_category
+        return new_tuple(Placement, (INCLUDED, charge.amount, reason, citation, None))
+
+    return place
 
 
 def _bound(episode: Episode, side: Side, rule: MergeRule) -> Bound:
@@ -306,25 +378,31 @@ def _window_trace(
     policy: Policy, side: Side, rule: MergeWindow, bound: Bound, dropped: Rule | None
 ) -> TraceStep:
     window = rule.window
-    describe: Callable[[Side, Bound, Any], tuple[ParameterRead, str]] = _WINDOW_TRACES[type(window)]
-    parameter, edge = describe(side, bound, window)
-    parameters = (*_conditions(policy, rule), parameter)
+    describe: Callable[[Side, Bound, Any], str] = _WINDOW_EDGES[type(window)]
+    edge = describe(side, bound, window)
+    read_window: Callable[[Side, Any], ParameterRead] = _WINDOW_READS[type(window)]
+    parameters = once_per_policy(
+        policy,
+        rule,
+        f"merge.window.{side}",
+        lambda: (*_conditions(policy, rule), read_window(side, window)),
+    )
     outcome = f"{side.replace('_', '-')} window {edge}"
     if dropped is not None:
         outcome += "; not applied: the episode converted to ordinary inpatient care"
     return step(policy, STEP, f"{side}: {rule.kind}", outcome, rule, parameters)
 
 
-def _days_trace(side: Side, bound: Bound, window: DaysWindow) -> tuple[ParameterRead, str]:
-    edge = f"{'from' if side == 'pre_admission' else 'until'} {bound.day} (calendar day)"
-    return read(f"{side}_window_days", window.days, window, field="days"), edge
+def _days_read(side: Side, window: DaysWindow) -> ParameterRead:
+    return read(f"{side}_window_days", window.days, window, field="days")
 
 
-def _pathway_trace(
-    side: Side, bound: Bound, window: ClinicalPathwayWindow
-) -> tuple[ParameterRead, str]:
-    parameter = read(f"{side}_window", "clinical_pathway", window, field="kind")
-    return parameter, _pathway_edge(side, bound, window)
+def _days_edge(side: Side, bound: Bound, window: DaysWindow) -> str:
+    return f"{'from' if side == 'pre_admission' else 'until'} {bound.day} (calendar day)"
+
+
+def _pathway_read(side: Side, window: ClinicalPathwayWindow) -> ParameterRead:
+    return read(f"{side}_window", "clinical_pathway", window, field="kind")
 
 
 def _pathway_edge(side: Side, bound: Bound, window: ClinicalPathwayWindow) -> str:
@@ -341,55 +419,141 @@ def place_outside_charge(
 ) -> Placement:
     """Decide an outpatient charge dated before admission, or a post-discharge candidate
     (booked ``post_discharge``, or booked ``outpatient`` and dated after discharge)."""
-    if plan.side == "post_discharge" and charge.at < episode.discharged_at:
-        # dated before discharge, it is no post-discharge cost, whatever the window
-        return not_merged(LineReason.POST_DISCHARGE_CHARGE_BEFORE_DISCHARGE, plan.citation)
-    if plan.dropped_by is not None:
-        return not_merged(LineReason.NOT_MERGED_AFTER_CONVERSION, cite(policy, plan.dropped_by))
-    place: Callable[[Episode, Policy, SidePlan, Any, Charge], Placement] = _SIDE_PLACES[
-        type(plan.rule)
-    ]
-    return place(episode, policy, plan, plan.rule, charge)
+    return side_placer(episode, policy, plan)(charge)
+
+
+def side_placer(episode: Episode, policy: Policy, plan: SidePlan) -> Placer:
+    """:func:`place_outside_charge` for every charge of ``plan``'s side of ``episode``.
+
+    A post-discharge candidate dated before discharge is no post-discharge cost, whatever
+    the window; then a side a conversion dropped merges nothing; then the side's rule."""
+    side, rule = plan.side, plan.rule
+    discharged = None if side == "pre_admission" else episode.discharged_at
+    dropped_by = plan.dropped_by
+    if dropped_by is None:
+        make: Callable[[Episode, Policy, SidePlan, Any, dt.datetime | None], Placer]
+        make = _SIDE_PLACERS[type(rule)]
+        return make(episode, policy, plan, rule, discharged)
+    fixed = once_per_policy(
+        policy,
+        dropped_by,
+        "place.dropped",
+        lambda: not_merged(LineReason.NOT_MERGED_AFTER_CONVERSION, cite(policy, dropped_by)),
+    )
+    return _fixed_after(discharged, _before_discharge(plan), fixed)
+
+
+def _before_discharge(plan: SidePlan) -> Placement:
+    return not_merged(LineReason.POST_DISCHARGE_CHARGE_BEFORE_DISCHARGE, plan.citation)
+
+
+def _fixed_after(discharged: dt.datetime | None, before: Placement, fixed: Placement) -> Placer:
+    """One placement for every charge of the side (``before`` for a charge dated before
+    ``discharged``, where that is given)."""
+    if discharged is None:
+        return lambda charge: fixed
+    return lambda charge: before if charge.at < discharged else fixed
 
 
 def _side_none(
-    episode: Episode, policy: Policy, plan: SidePlan, rule: NoMerge, charge: Charge
-) -> Placement:
-    return not_merged(_NO_MERGE[plan.side], plan.citation)
+    episode: Episode, policy: Policy, plan: SidePlan, rule: NoMerge, discharged: dt.datetime | None
+) -> Placer:
+    before, fixed = once_per_policy(
+        policy,
+        rule,
+        f"place.none.{plan.side}",
+        lambda: (_before_discharge(plan), not_merged(_NO_MERGE[plan.side], plan.citation)),
+    )
+    return _fixed_after(discharged, before, fixed)
 
 
 def _side_window(
-    episode: Episode, policy: Policy, plan: SidePlan, rule: MergeWindow, charge: Charge
-) -> Placement:
-    failed = _failed_condition(episode, rule, charge)
-    if failed is not None:
-        return not_merged(failed, plan.citation)
-    if not _in_window(plan, charge):
-        return not_merged(
-            LineReason.NOT_MERGED_OUTSIDE_WINDOW, cite(policy, rule.window) or plan.citation
-        )
-    return included(charge.amount, _MERGED[plan.side], plan.citation, merged=plan.side)
-
-
-def _in_window(plan: SidePlan, charge: Charge) -> bool:
-    bound = plan.bound
-    day = local_date(charge.at)
-    if plan.side == "pre_admission":
-        return (bound.day is None or day >= bound.day) and (
-            bound.moment is None or charge.at >= bound.moment
-        )
-    return (bound.day is None or day <= bound.day) and (
-        bound.moment is None or charge.at <= bound.moment
+    episode: Episode,
+    policy: Policy,
+    plan: SidePlan,
+    rule: MergeWindow,
+    discharged: dt.datetime | None,
+) -> Placer:
+    # The conditions in their fixed order: institution, relatedness, category; then the
+    # window (see _window_instants).
+    before, outside, (elsewhere, unrelated, other_category, categories) = once_per_policy(
+        policy,
+        rule,
+        f"place.window.{plan.side}",
+        lambda: (
+            _before_discharge(plan),
+            not_merged(
+                LineReason.NOT_MERGED_OUTSIDE_WINDOW, cite(policy, rule.window) or plan.citation
+            ),
+            _refusals(rule, plan.citation),
+        ),
     )
+    own = episode.institution.id if rule.same_institution else None
+    related = rule.requires_related
+    from_day, from_moment, before_day, to_moment = _window_instants(plan)
+    side, reason, citation = plan.side, _MERGED[plan.side], plan.citation
+
+    def place(charge: Charge) -> Placement:
+        at = charge.at
+        if discharged is not None and at < discharged:
+            return before
+        if own is not None and (charge.institution_id or own) != own:
+            return elsewhere
+        if related and not charge.related:
+            return unrelated
+        if categories is not None and charge.category not in categories:
+            return other_category
+        if (
+            (from_day is not None and at < from_day)
+            or (from_moment is not None and at < from_moment)
+            or (before_day is not None and at >= before_day)
+            or (to_moment is not None and at > to_moment)
+        ):
+            return outside
+        return new_tuple(Placement, (INCLUDED, charge.amount, reason, citation, side))
+
+    return place
+
+
+_Instant = dt.datetime | None
+
+
+def _window_instants(plan: SidePlan) -> tuple[_Instant, _Instant, _Instant, _Instant]:
+    """The window as instants: before admission, from 00:00 of its first day (Asia/
+    Shanghai) and from its first moment, both included; after discharge, before 00:00 of
+    the day after its last day, and until its last moment, included (``None`` where the
+    window has no such edge). A calendar day compared as the instants it spans gives the
+    same answer as the instant's local day, without converting each charge's time."""
+    day, moment = plan.bound
+    if plan.side == "pre_admission":
+        return (None if day is None else _combine(day, _MIDNIGHT, SHANGHAI)), moment, None, None
+    return (
+        None,
+        None,
+        (None if day is None else _combine(day + _ONE_DAY, _MIDNIGHT, SHANGHAI)),
+        moment,
+    )
+
+
+_combine = dt.datetime.combine
+_MIDNIGHT = dt.time()
+_ONE_DAY = dt.timedelta(days=1)
+_MIDNIGHT_TEXT = _combine(dt.date(2000, 1, 1), _MIDNIGHT, SHANGHAI).isoformat()[len("2000-01-01") :]
+"""What ``isoformat`` writes after a day for 00:00 of that day in Asia/Shanghai
+(``T00:00:00+08:00``): a window's calendar-day edge is its day's text and this."""
 
 
 _WINDOW_BOUNDS: dict[type[Any], Callable[[Episode, Side, Any], Bound]] = {
     DaysWindow: _days_bound,
     ClinicalPathwayWindow: _pathway_bound,
 }
-_WINDOW_TRACES: dict[type[Any], Callable[[Side, Bound, Any], tuple[ParameterRead, str]]] = {
-    DaysWindow: _days_trace,
-    ClinicalPathwayWindow: _pathway_trace,
+_WINDOW_READS: dict[type[Any], Callable[[Side, Any], ParameterRead]] = {
+    DaysWindow: _days_read,
+    ClinicalPathwayWindow: _pathway_read,
+}
+_WINDOW_EDGES: dict[type[Any], Callable[[Side, Bound, Any], str]] = {
+    DaysWindow: _days_edge,
+    ClinicalPathwayWindow: _pathway_edge,
 }
 _SIDE_BOUNDS: dict[type[Any], Callable[[Episode, Side, Any], Bound]] = {
     NoMerge: _none_bound,
@@ -405,7 +569,9 @@ _SIDE_TRACES: dict[type[Any], Callable[[Policy, Side, Any, Bound, Rule | None], 
     NoMerge: _none_trace,
     MergeWindow: _window_trace,
 }
-_SIDE_PLACES: dict[type[Any], Callable[[Episode, Policy, SidePlan, Any, Charge], Placement]] = {
+_SIDE_PLACERS: dict[
+    type[Any], Callable[[Episode, Policy, SidePlan, Any, dt.datetime | None], Placer]
+] = {
     NoMerge: _side_none,
     MergeWindow: _side_window,
 }
@@ -413,16 +579,17 @@ _DURING_TRACES: dict[type[Any], Callable[[Policy, Any], TraceStep]] = {
     NoMerge: _during_none_trace,
     MergeDuringStay: _during_stay_trace,
 }
-_DURING_PLACES: dict[type[Any], Callable[[Episode, StayPlan, Any, Charge], Placement]] = {
+_DURING_PLACERS: dict[type[Any], Callable[[Episode, Policy, StayPlan, Any], Placer]] = {
     NoMerge: _during_none,
     MergeDuringStay: _during_stay,
 }
 """One decision per merge kind: window (its edge and trace), side rule, during-stay rule."""
 require_complete(_WINDOW_BOUNDS, WindowRule, "engine/merge.py windows")
-require_complete(_WINDOW_TRACES, WindowRule, "engine/merge.py window traces")
+require_complete(_WINDOW_READS, WindowRule, "engine/merge.py window reads")
+require_complete(_WINDOW_EDGES, WindowRule, "engine/merge.py window edges")
 require_complete(_SIDE_BOUNDS, MergeRule, "engine/merge.py side bounds")
 require_complete(_SIDE_WINDOWS, MergeRule, "engine/merge.py side windows")
 require_complete(_SIDE_TRACES, MergeRule, "engine/merge.py side traces")
-require_complete(_SIDE_PLACES, MergeRule, "engine/merge.py sides")
-require_complete(_DURING_PLACES, DuringStayRule, "engine/merge.py during_stay")
+require_complete(_SIDE_PLACERS, MergeRule, "engine/merge.py sides")
+require_complete(_DURING_PLACERS, DuringStayRule, "engine/merge.py during_stay")
 require_complete(_DURING_TRACES, DuringStayRule, "engine/merge.py during_stay traces")

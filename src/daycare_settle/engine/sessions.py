@@ -18,11 +18,10 @@ from collections.abc import Sequence
 from ..codes import FlagCode, LineReason
 from ..models.common import Setting, local_date
 from ..models.episode import Charge, Episode, Session
-from ..models.settlement import Disposition
 from ..policy.loader import Policy
 from ..policy.schema import BetweenSessions
 from .findings import Findings
-from .lines import Placement, disallowed
+from .lines import DISALLOWED, INCLUDED, Placement, disallowed
 from .trace import cite, flag, read, step
 
 STEP = "between_sessions"
@@ -39,17 +38,20 @@ def day_ward_sessions(episode: Episode) -> list[Session]:
 def in_day_ward_part(episode: Episode, charge: Charge) -> bool:
     """Whether a charge is dated in the day-ward part of the stay (admission to discharge,
     before any conversion) and booked there or as an outpatient visit (not to the ward)."""
-    if charge.setting not in (Setting.DAY_CARE, Setting.OUTPATIENT):
+    if charge.setting not in _DAY_WARD_BOOKINGS:
         return False
     if not episode.admitted_at <= charge.at <= episode.discharged_at:
         return False
     return episode.conversion is None or charge.at < episode.conversion.at
 
 
+_DAY_WARD_BOOKINGS = (Setting.DAY_CARE, Setting.OUTPATIENT)
+
+
 def in_day_ward(episode: Episode, charge: Charge, placement: Placement) -> bool:
     """Whether a charge belongs to the day-ward part and is still open: dated there (see
     :func:`in_day_ward_part`) and included so far (not merged-out, not yet disallowed)."""
-    return placement.disposition is Disposition.INCLUDED and in_day_ward_part(episode, charge)
+    return placement.disposition is INCLUDED and in_day_ward_part(episode, charge)
 
 
 def place_between_sessions(
@@ -72,7 +74,7 @@ def place_between_sessions(
     result = list(placements)
     violations: list[str] = []
     for index, (charge, placement) in enumerate(zip(charges, placements, strict=True)):
-        if placement.disposition is Disposition.DISALLOWED or not in_day_ward_part(episode, charge):
+        if placement.disposition is DISALLOWED or not in_day_ward_part(episode, charge):
             continue
         if _allowed(rule, charge):
             continue

@@ -22,9 +22,9 @@ from ..errors import (
     field_problem,
 )
 from ..exact_json import loads_exact
-from ..models.common import MONEY_CONTEXT, Setting, local_date
-from ..models.episode import Charge, Episode, InconsistentEpisode
-from ..models.settlement import RejectionReason, Settlement
+from ..models.common import MONEY_CONTEXT, Programme, Setting, local_date
+from ..models.episode import Episode, InconsistentEpisode
+from ..models.settlement import PolicyRef, RejectionReason, Settlement
 from ..policy.loader import Policy
 from ..policy.registry import resolve_policy
 from ..policy.schema import (
@@ -35,21 +35,29 @@ from ..policy.schema import (
     Rule,
 )
 from .audit import run_audit
-from .conversion import conversion_outcome, decide_conversion, in_separate_ward_part
+from .conversion import conversion_outcome, decide_conversion
 from .eligibility import check_eligibility
 from .fees import place_daily_fees
 from .findings import Findings
-from .lines import Placement, build_lines, build_totals, disallowed, not_merged
+from .lines import (
+    Placement,
+    build_lines,
+    build_lines_and_totals,
+    build_totals,
+    disallowed,
+    not_merged,
+)
 from .merge import (
     MergePlan,
+    during_stay_placer,
     merge_windows,
-    place_during_stay,
-    place_outside_charge,
     plan_merge,
+    side_placer,
 )
 from .payment import decide_payment
+from .records import record
 from .sessions import place_between_sessions
-from .stay import place_stay_charge
+from .stay import stay_placer
 from .time_limit import check_time_limit, flag_sessions_after_policy_end
 from .trace import cite, flag, once_per_policy, reject, step
 
@@ -90,7 +98,7 @@ def settle(
     compiled = resolve_policy(policy, on=local_date(parsed.admitted_at))
     if strict and _unconfirmed(parsed, compiled):
         raise PolicyUnconfirmed(_unconfirmed_text(parsed, compiled))
-    return settle_episode(parsed, compiled)
+    return _settle_in_context(parsed, compiled)  # settle runs in the money context already
 
 
 def _unconfirmed(episode: Episode, policy: Policy) -> bool:
@@ -156,6 +164,11 @@ def _problems(error: Any) -> tuple[FieldProblem, ...]:
 @_in_money_context
 def settle_episode(episode: Episode, policy: Policy) -> Settlement:
     """Settle a validated episode under a compiled policy already chosen for it."""
+    return _settle_in_context(episode, policy)
+
+
+def _settle_in_context(episode: Episode, policy: Policy) -> Settlement:
+    """:func:`settle_episode` for a caller that runs in ``MONEY_CONTEXT`` already."""
     findings = Findings()
     if _unconfirmed(episode, policy):  # whatever else happens, before any other outcome
         scope = Rule(source=policy.rules.policy.scope)
@@ -184,7 +197,8 @@ def settle_episode(episode: Episode, policy: Policy) -> Settlement:
     time_limit = check_time_limit(episode, policy, rules.time_limit, findings)
     flag_sessions_after_policy_end(episode, policy, findings)
     conversion = decide_conversion(episode, policy, rules.conversion, findings)
-    placements = _place_charges(episode, policy, rules, conversion, findings)
+    plan = plan_merge(episode, policy, rules.merge, conversion, findings)
+    placements = _place_charges(episode, policy, rules, conversion, plan, findings)
     placements = place_between_sessions(
         episode, policy, rules.between_sessions, episode.charges, placements, findings
     )
@@ -199,22 +213,39 @@ def settle_episode(episode: Episode, policy: Policy) -> Settlement:
         payment = None
     else:
         run_audit(episode, policy, rules.audit, placements, findings)
-    return Settlement(
-        episode_id=episode.episode_id,
-        policy=policy.ref,
-        programme=episode.programme,
-        status="rejected" if rejected else "settled",
-        rejection_reasons=tuple(findings.rejections),
-        settled_as=None if rejected else _settled_as(conversion),
-        conversion=None if rejected else conversion_outcome(episode, policy, conversion),
-        time_limit=time_limit,
-        windows=merge_windows(episode, rules.merge, conversion),
-        payment=payment,
-        lines=build_lines(episode.charges, placements),
-        totals=build_totals(episode.charges, placements),
-        flags=tuple(findings.flags),
-        trace=tuple(findings.trace),
-    )
+    lines, totals = build_lines_and_totals(episode.charges, placements)
+    values: dict[str, Any] = {
+        "episode_id": episode.episode_id,
+        "policy": policy.ref,
+        "library_version": _LIBRARY_VERSION,
+        "programme": episode.programme,
+        "status": "rejected" if rejected else "settled",
+        "rejection_reasons": tuple(findings.rejections),
+        "settled_as": None if rejected else _settled_as(conversion),
+        "conversion": None if rejected else conversion_outcome(episode, policy, conversion),
+        "time_limit": time_limit,
+        "windows": merge_windows(episode, rules.merge, conversion, plan),
+        "payment": payment,
+        "lines": lines,
+        "totals": totals,
+        "flags": tuple(findings.flags),
+        "trace": tuple(findings.trace),
+    }
+    # Every value is the engine's own record or text; the episode's id and programme and
+    # the policy's ref are checked to be exactly typed (else the model validates them).
+    if (
+        type(episode.episode_id) is str
+        and type(episode.programme) is Programme
+        and type(values["policy"]) is PolicyRef
+    ):
+        return record(Settlement, values, _SETTLEMENT_GIVEN)
+    del values["library_version"]
+    return Settlement(**values)
+
+
+_LIBRARY_VERSION = Settlement.model_fields["library_version"].default
+_SETTLEMENT_GIVEN = tuple(name for name in Settlement.model_fields if name != "library_version")
+"""The fields ``settle_episode`` gives (the library's version is the model's default)."""
 
 
 def _settled_as(
@@ -247,6 +278,7 @@ def _place_charges(
     policy: Policy,
     rules: ProgrammeRules,
     conversion: ConvertToOrdinaryInpatient | None,
+    plan: MergePlan,
     findings: Findings,
 ) -> list[Placement]:
     """One placement per charge, in input order; each charge judged on its own.
@@ -255,53 +287,63 @@ def _place_charges(
     which part of the episode it belongs to: before admission, the stay (admission to
     discharge, both included), the ward part of a conversion (from the conversion instant),
     or after discharge. See docs/settings.md."""
-    plan = plan_merge(episode, policy, rules.merge, conversion, findings)
+    pre_admission = side_placer(episode, policy, plan.pre_admission)
+    post_discharge = side_placer(episode, policy, plan.post_discharge)
+    during_stay = during_stay_placer(episode, policy, plan.during_stay)
+    stay = stay_placer(episode, policy, rules.payment.patient, conversion)
+    admitted, discharged = episode.admitted_at, episode.discharged_at
+    separate_from = (
+        episode.conversion.at
+        if conversion is not None
+        and conversion.mode == "separate"
+        and episode.conversion is not None
+        else None
+    )  # an outpatient charge from then lies in the ward part that settles elsewhere
+    ward_elsewhere = (
+        None
+        if separate_from is None
+        else not_merged(LineReason.WARD_STAY_SETTLED_SEPARATELY, cite(policy, conversion))
+    )
+    # the related charges of categories that do not merge, per merge side
+    pre: list[str] = []
+    during: list[str] = []
+    post: list[str] = []
+    other_category, outpatient, after_discharge = _OTHER_CATEGORY, _OUTPATIENT, _POST_DISCHARGE
     placements: list[Placement] = []
-    outside: dict[str, tuple[MergeRule | DuringStayRule, list[str]]] = {
-        "pre_admission": (rules.merge.pre_admission, []),
-        "during_stay": (rules.merge.during_stay, []),
-        "post_discharge": (rules.merge.post_discharge, []),
-    }
+    append = placements.append
     for charge in episode.charges:
-        side, placement = _place(episode, policy, rules, conversion, plan, charge)
-        if (
-            side is not None
-            and placement.reason == LineReason.NOT_MERGED_CATEGORY
-            and charge.related
-        ):
-            outside[side][1].append(charge.id)
-        placements.append(placement)
-    for rule, ids in outside.values():
+        setting = charge.setting
+        if setting is outpatient:
+            at = charge.at
+            if at < admitted:
+                placement, side = pre_admission(charge), pre
+            elif at > discharged:  # an outpatient visit after discharge
+                placement, side = post_discharge(charge), post
+            elif ward_elsewhere is not None and separate_from is not None and at >= separate_from:
+                append(ward_elsewhere)
+                continue
+            else:
+                placement, side = during_stay(charge), during
+        elif setting is after_discharge:
+            placement, side = post_discharge(charge), post
+        else:
+            append(stay(charge))
+            continue
+        if placement.reason == other_category and charge.related:
+            side.append(charge.id)
+        append(placement)
+    merge = rules.merge
+    for rule, ids in (
+        (merge.pre_admission, pre),
+        (merge.during_stay, during),
+        (merge.post_discharge, post),
+    ):
         _flag_related_outside_categories(policy, rule, tuple(ids), findings)
     return placements
 
 
-def _place(
-    episode: Episode,
-    policy: Policy,
-    rules: ProgrammeRules,
-    conversion: ConvertToOrdinaryInpatient | None,
-    plan: MergePlan,
-    charge: Charge,
-) -> tuple[str | None, Placement]:
-    """The placement of one charge, and the merge side that judged it (if any)."""
-    if charge.setting is Setting.OUTPATIENT:
-        if charge.at < episode.admitted_at:
-            return "pre_admission", place_outside_charge(
-                episode, policy, plan.pre_admission, charge
-            )
-        if charge.at > episode.discharged_at:  # an outpatient visit after discharge
-            return "post_discharge", place_outside_charge(
-                episode, policy, plan.post_discharge, charge
-            )
-        if in_separate_ward_part(episode, conversion, charge):
-            return None, not_merged(
-                LineReason.WARD_STAY_SETTLED_SEPARATELY, cite(policy, conversion)
-            )
-        return "during_stay", place_during_stay(episode, plan.during_stay, charge)
-    if charge.setting is Setting.POST_DISCHARGE:
-        return "post_discharge", place_outside_charge(episode, policy, plan.post_discharge, charge)
-    return None, place_stay_charge(episode, policy, rules.payment.patient, conversion, charge)
+_OTHER_CATEGORY = LineReason.NOT_MERGED_CATEGORY
+_OUTPATIENT, _POST_DISCHARGE = Setting.OUTPATIENT, Setting.POST_DISCHARGE
 
 
 def _flag_related_outside_categories(

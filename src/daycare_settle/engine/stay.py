@@ -7,14 +7,15 @@ settlement: its charges, whatever their booking, are ``not_merged``
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..codes import LineReason
 from ..models.common import Setting
 from ..models.episode import Charge, Episode
 from ..policy.loader import Policy
 from ..policy.schema import ConvertToOrdinaryInpatient, PatientSide
-from .conversion import in_separate_ward_part
-from .lines import Placement, disallowed, included, not_merged
-from .trace import cite
+from .lines import INCLUDED, Placement, disallowed, new_tuple, not_merged
+from .trace import cite, once_per_policy
 
 
 def place_stay_charge(
@@ -25,22 +26,75 @@ def place_stay_charge(
     charge: Charge,
 ) -> Placement:
     """Decide a ``day_care`` or ``inpatient`` charge."""
-    if not episode.admitted_at <= charge.at <= episode.discharged_at:
-        return disallowed(LineReason.CHARGE_OUTSIDE_STAY, cite(policy, patient_rule))
-    if charge.setting is Setting.DAY_CARE:
-        if in_separate_ward_part(episode, conversion, charge):
-            return not_merged(LineReason.WARD_STAY_SETTLED_SEPARATELY, cite(policy, conversion))
-        merged = conversion is not None and conversion.mode == "merged"
-        rule = conversion if merged else patient_rule
-        return included(charge.amount, LineReason.IN_STAY, cite(policy, rule))
-    # inpatient: the model guarantees a conversion on the episode; the policy may refuse it
-    if conversion is None:
-        return disallowed(
-            LineReason.WARD_CHARGE_WITHOUT_SETTLED_CONVERSION, cite(policy, patient_rule)
+    return stay_placer(episode, policy, patient_rule, conversion)(charge)
+
+
+def stay_placer(
+    episode: Episode,
+    policy: Policy,
+    patient_rule: PatientSide,
+    conversion: ConvertToOrdinaryInpatient | None,
+) -> Callable[[Charge], Placement]:
+    """:func:`place_stay_charge` for every ``day_care`` or ``inpatient`` charge of
+    ``episode``: the stay's edges are fixed once per settlement, and the refusals (a reason
+    and a citation, one shared record each) once per policy."""
+    admitted, discharged = episode.admitted_at, episode.discharged_at
+    patient_citation = cite(policy, patient_rule)
+    outside, without_conversion = once_per_policy(
+        policy,
+        patient_rule,
+        "place.stay",
+        lambda: (
+            disallowed(LineReason.CHARGE_OUTSIDE_STAY, patient_citation),
+            # inpatient: the model guarantees a conversion on the episode; the policy may
+            # refuse it
+            disallowed(LineReason.WARD_CHARGE_WITHOUT_SETTLED_CONVERSION, patient_citation),
+        ),
+    )
+    converted_at = None if episode.conversion is None else episode.conversion.at
+    day_care_citation = patient_citation
+    separate_from = None  # a ``separate`` conversion: the ward part settles elsewhere
+    elsewhere = before_conversion = None
+    merged = separate = False
+    if conversion is not None:
+        conversion_citation = cite(policy, conversion)
+        elsewhere, before_conversion = once_per_policy(
+            policy,
+            conversion,
+            "place.ward",
+            lambda: (
+                not_merged(LineReason.WARD_STAY_SETTLED_SEPARATELY, conversion_citation),
+                disallowed(LineReason.WARD_CHARGE_BEFORE_CONVERSION, conversion_citation),
+            ),
         )
-    assert episode.conversion is not None
-    if charge.at < episode.conversion.at:
-        return disallowed(LineReason.WARD_CHARGE_BEFORE_CONVERSION, cite(policy, conversion))
-    if conversion.mode == "separate":
-        return not_merged(LineReason.WARD_STAY_SETTLED_SEPARATELY, cite(policy, conversion))
-    return included(charge.amount, LineReason.IN_WARD_AFTER_CONVERSION, cite(policy, conversion))
+        merged, separate = conversion.mode == "merged", conversion.mode == "separate"
+        if merged:
+            day_care_citation = conversion_citation
+        if separate:
+            separate_from = converted_at
+    in_stay, after_conversion = LineReason.IN_STAY, LineReason.IN_WARD_AFTER_CONVERSION
+    day_care = Setting.DAY_CARE
+
+    def place(charge: Charge) -> Placement:
+        at = charge.at
+        if not admitted <= at <= discharged:
+            return outside
+        if charge.setting is day_care:
+            if separate_from is not None and at >= separate_from:
+                assert elsewhere is not None
+                return elsewhere
+            return new_tuple(Placement, (INCLUDED, charge.amount, in_stay, day_care_citation, None))
+        if conversion is None:
+            return without_conversion
+        assert converted_at is not None  # the model guarantees it for an inpatient charge
+        assert elsewhere is not None  # made with the conversion
+        assert before_conversion is not None
+        if at < converted_at:
+            return before_conversion
+        if separate:
+            return elsewhere
+        return new_tuple(
+            Placement, (INCLUDED, charge.amount, after_conversion, conversion_citation, None)
+        )
+
+    return place

@@ -16,11 +16,12 @@ from typing import Any
 from ..codes import FlagCode, RejectionCode
 from ..models.common import local_date
 from ..models.episode import Episode
-from ..models.settlement import Flag, TimeLimit, TimeLimitStatus
+from ..models.settlement import Citation, Flag, TimeLimit, TimeLimitStatus
 from ..policy.loader import Policy
 from ..policy.schema import NoTimeLimit, Rule, SessionsSameDay, StayHours, TimeLimitRule
 from .dispatch import require_complete
 from .findings import Findings
+from .records import record
 from .trace import cite, flag, once_per_policy, read, reject, step
 
 STEP = "time_limit"
@@ -42,25 +43,58 @@ def check_time_limit(
 ) -> TimeLimit:
     """Measure the day-care span against the programme's time-limit rule; ``rule`` is
     ``None`` only for an episode no programme covers (measured, judged against nothing)."""
-    seconds = day_care_seconds(episode)
     span = day_care_span(episode)
-    micro = Decimal(span // dt.timedelta(microseconds=1))
-    hours = str((micro / Decimal(3_600_000_000)).quantize(Decimal("0.0001")))
+    seconds = int(span.total_seconds())  # day_care_seconds, from the span at hand
+    micro = Decimal(span // _MICROSECOND)
+    hours = str((micro / _MICROSECONDS_AN_HOUR).quantize(_HOURS_PLACES))
     if rule is None:
         return _not_applicable(policy, None, seconds, hours)
     decide: _Decide = _TIME_LIMITS[type(rule)]
     return decide(episode, policy, rule, span, seconds, hours, findings)
 
 
+_MICROSECOND = dt.timedelta(microseconds=1)
+_MICROSECONDS_AN_HOUR = Decimal(3_600_000_000)
+_HOURS_PLACES = Decimal("0.0001")
+
+
 def _not_applicable(policy: Policy, rule: Rule | None, seconds: int, hours: str) -> TimeLimit:
-    return TimeLimit(
-        limit_hours=None,
-        extended_limit_hours=None,
-        duration_hours=hours,
-        duration_seconds=seconds,
-        status=TimeLimitStatus.NOT_APPLICABLE,
-        citation=cite(policy, rule),
+    return _time_limit(
+        None, None, hours, seconds, TimeLimitStatus.NOT_APPLICABLE, cite(policy, rule)
     )
+
+
+def _time_limit(
+    limit: int | None,
+    extended: int | None,
+    hours: str,
+    seconds: int,
+    status: TimeLimitStatus,
+    citation: Citation | None,
+) -> TimeLimit:
+    """The time-limit record: built from the engine's own values where each is exactly of
+    its field's type (the rule's limits are strict integers), else validated."""
+    values = {
+        "limit_hours": limit,
+        "extended_limit_hours": extended,
+        "duration_hours": hours,
+        "duration_seconds": seconds,
+        "status": status,
+        "citation": citation,
+    }
+    if (
+        (limit is None or type(limit) is int)
+        and (extended is None or type(extended) is int)
+        and type(hours) is str
+        and type(seconds) is int
+        and type(status) is TimeLimitStatus
+        and (citation is None or type(citation) is Citation)
+    ):
+        return record(TimeLimit, values, _TIME_LIMIT_FIELDS)
+    return TimeLimit.model_validate(values)
+
+
+_TIME_LIMIT_FIELDS = tuple(TimeLimit.model_fields)
 
 
 def _no_time_limit(
@@ -131,13 +165,8 @@ def _stay_hours(
             findings.rejections.append(
                 reject(policy, RejectionCode.TIME_LIMIT_EXCEEDED, f"the stay {message}", rule)
             )
-    return TimeLimit(
-        limit_hours=rule.limit_hours,
-        extended_limit_hours=rule.extended_limit_hours,
-        duration_hours=hours,
-        duration_seconds=seconds,
-        status=status,
-        citation=cite(policy, rule),
+    return _time_limit(
+        rule.limit_hours, rule.extended_limit_hours, hours, seconds, status, cite(policy, rule)
     )
 
 

@@ -71,27 +71,35 @@ def step(
     parameters: tuple[ParameterRead, ...] = (),
 ) -> TraceStep:
     """One trace step citing ``rule``; the clause's original wording travels with it."""
-    citation, quote, note = _rule_texts(policy, rule)
+    if rule is None:
+        citation = quote = note = None
+    else:
+        texts = policy.__dict__.get(_TEXTS_KEY)
+        found = None if texts is None else texts.get((rule.source, rule.provenance, rule.note))
+        citation, quote, note = _rule_texts(policy, rule) if found is None else found
     outcome_text = outcome if note is None else f"{outcome}{note}"
     if (
         type(name) is str
         and type(rule_name) is str
         and type(outcome_text) is str
         and type(parameters) is tuple
-        and all(type(p) is ParameterRead for p in parameters)
         and (quote is None or type(quote) is str)
     ):
-        return trusted(
-            TraceStep,
-            {
-                "step": name,
-                "rule": rule_name,
-                "outcome": outcome_text,
-                "citation": citation,
-                "quote": quote,
-                "parameters": parameters,
-            },
-        )
+        for parameter in parameters:
+            if type(parameter) is not ParameterRead:
+                break
+        else:
+            return trusted(
+                TraceStep,
+                {
+                    "step": name,
+                    "rule": rule_name,
+                    "outcome": outcome_text,
+                    "citation": citation,
+                    "quote": quote,
+                    "parameters": parameters,
+                },
+            )
     return TraceStep(
         step=name,
         rule=rule_name,

@@ -24,8 +24,8 @@ from ...policy.schema import (
 )
 from ..dispatch import require_complete
 from ..findings import Findings
-from ..trace import cite, read, step
-from .common import STEP, Base
+from ..trace import cite, once_per_policy, read, step
+from .common import STEP, Base, payment_without_amount
 from .labels import decide_label
 from .per_bed_day import decide_per_bed_day
 from .per_disease import decide_per_disease
@@ -60,13 +60,17 @@ def decide_payment(
                 (read("agency", conversion.agency, conversion),),
             )
         )
-        return Payment(
-            patient=patient.kind,
-            agency=conversion.agency,
-            counts_toward_annual_inpatient_cap=conversion.counts_toward_annual_inpatient_cap,
-            patient_citation=cite(policy, conversion),
-            agency_citation=cite(policy, conversion),
-            basis="converted to ordinary inpatient care",
+        return payment_without_amount(
+            {
+                "patient": patient.kind,
+                "agency": conversion.agency,
+                "counts_toward_annual_inpatient_cap": (
+                    conversion.counts_toward_annual_inpatient_cap
+                ),
+                "patient_citation": cite(policy, conversion),
+                "agency_citation": cite(policy, conversion),
+                "basis": "converted to ordinary inpatient care",
+            }
         )
     side: Callable[[Policy, Any, Findings], Base] = _PATIENT_SIDES[type(patient)]
     base = side(policy, patient, findings)
@@ -77,23 +81,28 @@ def decide_payment(
 def _single_inpatient_stay(policy: Policy, patient: PatientSide, findings: Findings) -> Base:
     """The stay is one inpatient stay for the insured person (按一次住院结算), counted
     toward the annual inpatient maximum where the rule says so."""
-    findings.trace.append(
-        step(
+    findings.trace.append(  # reads nothing of the episode: one record per policy
+        once_per_policy(
             policy,
-            STEP,
-            f"patient: {patient.kind}",
-            "one inpatient stay"
-            + (
-                ", counted toward the annual inpatient cap"
-                if patient.counts_toward_annual_inpatient_cap
-                else ""
-            ),
             patient,
-            (
-                read(
-                    "counts_toward_annual_inpatient_cap",
-                    patient.counts_toward_annual_inpatient_cap,
-                    patient,
+            "payment.patient",
+            lambda: step(
+                policy,
+                STEP,
+                f"patient: {patient.kind}",
+                "one inpatient stay"
+                + (
+                    ", counted toward the annual inpatient cap"
+                    if patient.counts_toward_annual_inpatient_cap
+                    else ""
+                ),
+                patient,
+                (
+                    read(
+                        "counts_toward_annual_inpatient_cap",
+                        patient.counts_toward_annual_inpatient_cap,
+                        patient,
+                    ),
                 ),
             ),
         )

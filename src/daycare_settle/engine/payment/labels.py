@@ -12,8 +12,8 @@ from ...models.settlement import Payment
 from ...policy.loader import Policy
 from ...policy.schema import AgencyLabel
 from ..findings import Findings
-from ..trace import cite, step
-from .common import STEP, Base
+from ..trace import cite, once_per_policy, step
+from .common import STEP, Base, payment_without_amount
 
 
 def decide_label(
@@ -25,15 +25,20 @@ def decide_label(
     findings: Findings,
 ) -> Payment:
     """The agency pays by ``rule.kind``; the amount is the agency's own computation."""
-    findings.trace.append(
-        step(
+    findings.trace.append(  # reads nothing of the episode: one record per policy
+        once_per_policy(
             policy,
-            STEP,
-            f"agency: {rule.kind}",
-            f"agency pays by {rule.kind}; the amount is the agency's own computation",
             rule,
+            "payment.label",
+            lambda: step(
+                policy,
+                STEP,
+                f"agency: {rule.kind}",
+                f"agency pays by {rule.kind}; the amount is the agency's own computation",
+                rule,
+            ),
         )
     )
-    return Payment.model_validate(
+    return payment_without_amount(
         {**base, "agency": rule.kind, "agency_citation": cite(policy, rule), "basis": rule.basis}
     )

@@ -16,7 +16,7 @@ from ...policy.schema import FeeForServiceOrQuota, QuotaDisease
 from ..findings import Findings
 from ..sessions import day_ward_sessions
 from ..trace import cite, read, reject, step
-from .common import STEP, Base
+from .common import STEP, Base, payment_without_amount
 
 
 def quota_disease(rule: FeeForServiceOrQuota, code: Code) -> QuotaDisease | None:
@@ -52,7 +52,7 @@ def decide_fee_for_service_or_quota(
                 (chosen,),
             )
         )
-        return Payment.model_validate(
+        return payment_without_amount(
             {**base, "agency": "fee_for_service", "agency_citation": cite(policy, rule)}
         )
     failure: tuple[str, str] | None = None
