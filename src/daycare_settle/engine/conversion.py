@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..codes import RejectionCode
-from ..models.episode import Charge, Episode
+from ..models.episode import Episode
 from ..models.settlement import ConversionOutcome
 from ..policy.loader import Policy
 from ..policy.schema import ConversionNotProvided, ConversionRule, ConvertToOrdinaryInpatient
@@ -80,19 +80,6 @@ _CONVERSIONS: dict[type[Any], _Decide] = {
 }
 """One decision per conversion kind."""
 require_complete(_CONVERSIONS, ConversionRule, "engine/conversion.py")
-
-
-def in_separate_ward_part(
-    episode: Episode, conversion: ConvertToOrdinaryInpatient | None, charge: Charge
-) -> bool:
-    """Whether ``charge`` lies in a ward part that a ``separate`` conversion settles
-    elsewhere: dated at or after the conversion instant (which belongs to the ward)."""
-    return (
-        conversion is not None
-        and conversion.mode == "separate"
-        and episode.conversion is not None
-        and charge.at >= episode.conversion.at
-    )
 
 
 def conversion_outcome(
