@@ -22,12 +22,13 @@ What is accepted (``docs/input.md`` has the full list):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from decimal import Decimal, localcontext
 from itertools import pairwise
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from ..errors import FieldProblem
 from .common import (
@@ -216,12 +217,9 @@ _CHARGE_REQUIRED = frozenset(("id", "at", "setting", "category", "amount"))
 _SETTINGS: dict[object, Setting] = {**{s.value: s for s in Setting}, **{s: s for s in Setting}}
 _ROUTES: dict[object, Route] = {**{r.value: r for r in Route}, **{r: r for r in Route}}
 _CATEGORY_OF: dict[object, Category] = {**{c: c for c in Category}, **dict(_CATEGORIES.items())}
-_NUMBER_TYPES = frozenset((str, Decimal, int))
-# Exactly a ``str`` or the field's own enumeration: a value of another ``str`` subclass (an
-# enumeration of the caller's) is left to the model's reading.
-_SETTING_TYPES = frozenset((str, Setting))
-_CATEGORY_TYPES = frozenset((str, Category))
-_ROUTE_TYPES = frozenset((str, Route))
+# Looked up only for a value that is exactly a ``str`` or the field's own enumeration: a
+# value of another ``str`` subclass (an enumeration of the caller's) is left to the model's
+# reading. Amounts and quantities: exactly a ``str``, a ``Decimal`` or an ``int``.
 
 
 def _plain_identifier(value: object) -> bool:
@@ -237,96 +235,135 @@ def _plain_identifier(value: object) -> bool:
 
 def _fast_charge(data: object, compact: bool = False) -> Charge | None:
     """``data`` as the model would validate it, or None when the model must decide."""
-    if type(data) is not dict:
-        return None
-    given: set[str] | None = _LAST_FIELDS_SET[0]  # fields a valid charge gave: valid keys
-    if not given or data.keys() != given:  # compared without building a set (common case)
-        if not _CHARGE_REQUIRED <= data.keys() <= _CHARGE_KEYS:
+    charges = _read_charges((data,), compact)
+    return None if charges is None else charges[0]
+
+
+_new_instance = object.__new__
+_set = object.__setattr__
+# The slots every pydantic model has, set through their descriptors: what
+# ``object.__setattr__`` does for them, without looking the name up each time.
+_set_fields_set = vars(BaseModel)["__pydantic_fields_set__"].__set__
+_set_extra = vars(BaseModel)["__pydantic_extra__"].__set__
+_set_private = vars(BaseModel)["__pydantic_private__"].__set__
+_set_dict = vars(BaseModel)["__dict__"].__set__
+_FEN_TEXT = re.compile(r"[0-9]{1,12}\.[0-9]{2}").fullmatch
+"""``"1234.50"``: what most systems send, read without the general reading (at most 12
+digits, so never above the ceiling)."""
+
+
+def _read_charges(  # noqa: PLR0912, PLR0915 - one inline loop: a call per charge costs
+    items: Sequence[object], compact: bool
+) -> list[Charge] | None:
+    """Every charge of ``items`` as the model would validate it, or None as soon as one must
+    be left to the model. One loop with its lookups held in locals: most of a charge's cost
+    here is Python bytecode, and a call, a global or an attribute read per field adds up."""
+    charges: list[Charge] = []
+    append = charges.append
+    given: set[str] = _LAST_FIELDS_SET[0]  # the fields a valid charge gave: valid keys
+    settings = _SETTINGS
+    categories = _CATEGORY_OF
+    read_time = _read_time
+    fen_text = _FEN_TEXT
+    plain = _plain_identifier
+    new = _new_instance
+    set_fields = _set_fields_set
+    set_extra = _set_extra
+    set_private = _set_private
+    set_dict = _set_dict
+    for data in items:
+        if type(data) is not dict:
             return None
-        given = None
-    try:  # a value of an unhashable type (a list, a dict) fails a lookup: the model decides
-        charge_id = data["id"]
-        at = data["at"]
-        setting = data["setting"]
-        setting = _SETTINGS.get(setting) if type(setting) in _SETTING_TYPES else None
-        category = data["category"]
-        category = _CATEGORY_OF.get(category) if type(category) in _CATEGORY_TYPES else None
-        amount = data["amount"]
-        institution_id = data.get("institution_id")
-        item_code = data.get("item_code")
-        quantity = data.get("quantity")
-        related = data.get("related", False)
-        route = data.get("route")
-        if (
-            setting is None
-            or category is None
-            or type(at) is not str
-            or type(related) is not bool
-            or type(charge_id) is not str
-            or not 0 < len(charge_id) <= 200
-            or not charge_id.isprintable()
-            or charge_id[0] == " "
-            or charge_id[-1] == " "
-            or (institution_id is not None and not _plain_identifier(institution_id))
-            or (item_code is not None and not _plain_identifier(item_code))
-            or type(amount) not in _NUMBER_TYPES
-            or (quantity is not None and type(quantity) not in _NUMBER_TYPES)
-        ):
-            return None
-        if route is not None:
-            route = _ROUTES.get(route) if type(route) in _ROUTE_TYPES else None
-            if route is None:
+        fields: set[str] | None = given
+        if not given or data.keys() != given:  # compared without building a set (common case)
+            if not _CHARGE_REQUIRED <= data.keys() <= _CHARGE_KEYS:
                 return None
-        moment = _read_time(at)
-        if (  # "1234.50": what most systems send, read without the general reading
-            type(amount) is str
-            and 4 <= len(amount) <= 15
-            and amount[-3] == "."
-            and amount.isascii()
-            and amount[:-3].isdigit()
-            and amount[-2:].isdigit()
-        ):
-            money = Decimal(amount)
+            fields = None
+        try:  # a value of an unhashable type (a list, a dict) fails a lookup: the model decides
+            charge_id = data["id"]
+            at = data["at"]
+            setting = data["setting"]
+            kind = type(setting)
+            setting = settings.get(setting) if kind is str or kind is Setting else None
+            category = data["category"]
+            kind = type(category)
+            category = categories.get(category) if kind is str or kind is Category else None
+            amount = data["amount"]
+            get = data.get
+            institution_id = get("institution_id")
+            item_code = get("item_code")
+            quantity = get("quantity")
+            related = get("related", False)
+            route = get("route")
+            if (
+                setting is None
+                or category is None
+                or type(at) is not str
+                or type(related) is not bool
+                or type(charge_id) is not str
+                or not 0 < len(charge_id) <= 200
+                or not charge_id.isprintable()
+                or charge_id[0] == " "
+                or charge_id[-1] == " "
+                or (institution_id is not None and not plain(institution_id))
+                or (item_code is not None and not plain(item_code))
+            ):
+                return None
+            if route is not None:
+                kind = type(route)
+                route = _ROUTES.get(route) if kind is str or kind is Route else None
+                if route is None:
+                    return None
+            moment = read_time(at)
+            kind = type(amount)
+            if kind is str and fen_text(amount):
+                money = Decimal(amount)
+            elif kind is str or kind is Decimal or kind is int:
+                money = _to_money(amount)
+            else:
+                return None
+            if quantity is not None:
+                kind = type(quantity)
+                if not (kind is str or kind is Decimal or kind is int):
+                    return None
+                quantity = _to_quantity(quantity)
+        except (ValueError, ArithmeticError, TypeError):
+            return None
+        if fields is None:
+            fields = given = _shared_fields_set(set(data))
+        charge = new(Charge)
+        set_fields(charge, fields)
+        set_extra(charge, None)
+        set_private(charge, None)
+        if compact:  # one attribute at a time: a compact __dict__ that shares its keys
+            _set(charge, "id", charge_id)
+            _set(charge, "at", moment)
+            _set(charge, "setting", setting)
+            _set(charge, "institution_id", institution_id)
+            _set(charge, "category", category)
+            _set(charge, "item_code", item_code)
+            _set(charge, "amount", money)
+            _set(charge, "quantity", quantity)
+            _set(charge, "related", related)
+            _set(charge, "route", route)
         else:
-            money = _to_money(amount)
-        if quantity is not None:
-            quantity = _to_quantity(quantity)
-    except (ValueError, ArithmeticError, TypeError):
-        return None
-    charge = Charge.__new__(Charge)
-    _set = object.__setattr__
-    _set(charge, "__pydantic_fields_set__", given or _shared_fields_set(set(data)))
-    _set(charge, "__pydantic_extra__", None)
-    _set(charge, "__pydantic_private__", None)
-    if compact:  # one attribute at a time: a compact __dict__ that shares its keys
-        _set(charge, "id", charge_id)
-        _set(charge, "at", moment)
-        _set(charge, "setting", setting)
-        _set(charge, "institution_id", institution_id)
-        _set(charge, "category", category)
-        _set(charge, "item_code", item_code)
-        _set(charge, "amount", money)
-        _set(charge, "quantity", quantity)
-        _set(charge, "related", related)
-        _set(charge, "route", route)
-        return charge
-    _set(
-        charge,
-        "__dict__",
-        {
-            "id": charge_id,
-            "at": moment,
-            "setting": setting,
-            "institution_id": institution_id,
-            "category": category,
-            "item_code": item_code,
-            "amount": money,
-            "quantity": quantity,
-            "related": related,
-            "route": route,
-        },
-    )
-    return charge
+            set_dict(
+                charge,
+                {
+                    "id": charge_id,
+                    "at": moment,
+                    "setting": setting,
+                    "institution_id": institution_id,
+                    "category": category,
+                    "item_code": item_code,
+                    "amount": money,
+                    "quantity": quantity,
+                    "related": related,
+                    "route": route,
+                },
+            )
+        append(charge)
+    return charges
 
 
 COMPACT_FROM = 1024
@@ -343,14 +380,9 @@ def _fast_charges(data: Any) -> Any:
     items = data.get("charges")
     if type(items) is not list or not items:
         return data
-    charges: list[Charge] = []
-    append = charges.append
-    compact = len(items) >= COMPACT_FROM
-    for item in items:
-        charge = _fast_charge(item, compact)
-        if charge is None:
-            return data
-        append(charge)
+    charges = _read_charges(items, len(items) >= COMPACT_FROM)
+    if charges is None:
+        return data
     return {**data, "charges": tuple(charges)}
 
 
