@@ -23,7 +23,7 @@ from ..errors import (
 )
 from ..exact_json import loads_exact
 from ..models.common import MONEY_CONTEXT, Setting, local_date
-from ..models.episode import Charge, Episode, InconsistentEpisode
+from ..models.episode import Charge, Episode, InconsistentEpisode, fast_episode
 from ..models.settlement import RejectionReason, Settlement
 from ..policy.loader import Policy
 from ..policy.registry import resolve_policy
@@ -116,6 +116,9 @@ def parse_episode(episode: EpisodeInput) -> Episode:
         data = _load_json(episode)
     if not isinstance(data, Mapping):
         raise InvalidEpisode([FieldProblem("", "an episode must be a JSON object")])
+    fast = fast_episode(data)  # the common episode, read as the model would read it
+    if fast is not None:
+        return fast
     try:
         return Episode.model_validate(data)
     except ValidationError as exc:

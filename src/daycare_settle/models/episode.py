@@ -49,6 +49,7 @@ from .common import (
     Route,
     SessionKind,
     Setting,
+    _check_reason,
     _read_time,
     _to_money,
     _to_quantity,
@@ -66,6 +67,7 @@ class InconsistentEpisode(ValueError):
 
 
 T = TypeVar("T")
+_M = TypeVar("_M", bound=FrozenModel)
 
 
 def _non_empty(items: tuple[T, ...]) -> tuple[T, ...]:
@@ -414,43 +416,7 @@ class Episode(FrozenModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Episode:
-        problems: list[FieldProblem] = []
-        if self.discharged_at < self.admitted_at:
-            problems.append(FieldProblem("discharged_at", "is before admitted_at"))
-        duplicates, lookalikes, inpatient = _charge_problems(self)
-        problems.extend(duplicates)
-        problems.extend(lookalikes)
-        problems.extend(_over_the_ceiling(self.charges))
-        if self.sessions:
-            problems.extend(_session_problems(self))
-        if self.conversion is not None and not (
-            self.admitted_at <= self.conversion.at <= self.discharged_at
-        ):
-            problems.append(
-                FieldProblem("conversion.at", "lies outside the stay (admitted_at..discharged_at)")
-            )
-        pathway = self.clinical_pathway
-        if (
-            pathway is not None
-            and pathway.first_visit_at is not None
-            and pathway.first_visit_at > self.admitted_at
-        ):
-            problems.append(FieldProblem("clinical_pathway.first_visit_at", "is after admitted_at"))
-        if (
-            pathway is not None
-            and pathway.ended_at is not None
-            and (pathway.ended_at < self.admitted_at)
-        ):
-            problems.append(FieldProblem("clinical_pathway.ended_at", "is before admitted_at"))
-        if self.conversion is None:
-            problems.extend(
-                FieldProblem(
-                    f"charges[{i}].setting", "'inpatient' needs a conversion on the episode"
-                )
-                for i in inpatient
-            )
-        if problems:
-            raise InconsistentEpisode(problems)
+        _check_consistent(self)
         return self
 
     @property
@@ -460,6 +426,246 @@ class Episode(FrozenModel):
     def charge_institution(self, charge: Charge) -> str:
         """The institution a charge arose at (the episode's, unless the charge names one)."""
         return charge.institution_id or self.institution.id
+
+
+# --- the episode's fast path ----------------------------------------------------------------
+#
+# The shell of the common episode (a dict of exactly-typed valid values, no sessions,
+# conversion or clinical pathway) read the same way as its charges: by the model's own
+# readings, each model built as validation builds it (the same ``__dict__`` in field order,
+# defaults included; the fields given as its fields-set), then the model's cross-field
+# checks. Anything else, and any refusal, is left to the model.
+
+_EPISODE_KEYS = frozenset(Episode.model_fields)
+_EPISODE_REQUIRED = frozenset(n for n, f in Episode.model_fields.items() if f.is_required())
+_INSTITUTION_KEYS = frozenset(Institution.model_fields)
+_INSTITUTION_REQUIRED = frozenset(("id", "tier"))
+_CODE_KEYS = frozenset(("code", "system"))
+_PATIENT_KEYS = frozenset(("id",))
+_PROGRAMMES: dict[object, Programme] = {
+    **{p.value: p for p in Programme},
+    **{p: p for p in Programme},
+}
+_CODE_SYSTEMS: dict[object, CodeSystem] = {
+    **{s.value: s for s in CodeSystem},
+    **{s: s for s in CodeSystem},
+}
+_EMPTY: tuple[()] = ()
+
+
+def _made(cls: type[_M], values: dict[str, Any], given: set[str]) -> _M:
+    """An instance of ``cls`` as validation makes it: ``values`` for every field in field
+    order, ``given`` the fields the input gave."""
+    model = _new_instance(cls)
+    _set_fields_set(model, given)
+    _set_extra(model, None)
+    _set_private(model, None)
+    _set_dict(model, values)
+    return model
+
+
+def _programmes(items: Any) -> tuple[Programme, ...] | None:
+    kind = type(items)
+    if kind is not list and kind is not tuple:
+        return None
+    found = []
+    for item in items:
+        kind = type(item)
+        programme = _PROGRAMMES.get(item) if kind is str or kind is Programme else None
+        if programme is None:
+            return None
+        found.append(programme)
+    return tuple(found)
+
+
+def _identifiers(items: Any) -> tuple[str, ...] | None:
+    kind = type(items)
+    if kind is not list and kind is not tuple:
+        return None
+    for item in items:
+        if not _plain_identifier(item):
+            return None
+    return tuple(items)
+
+
+def _codes(items: Any) -> tuple[Code, ...] | None:
+    """Codes that are plain ASCII (1-40 printable characters, no space at all): what the
+    :data:`CodeText` pattern and reading accept as they are."""
+    kind = type(items)
+    if kind is not list and kind is not tuple:
+        return None
+    codes = []
+    for item in items:
+        if type(item) is not dict or item.keys() != _CODE_KEYS:
+            return None
+        code = item["code"]
+        system = item["system"]
+        kind = type(system)
+        system = _CODE_SYSTEMS.get(system) if kind is str or kind is CodeSystem else None
+        if (
+            system is None
+            or type(code) is not str
+            or not 0 < len(code) <= 40
+            or not code.isascii()
+            or not code.isprintable()
+            or " " in code
+        ):
+            return None
+        codes.append(_made(Code, {"code": code, "system": system}, {"code", "system"}))
+    return tuple(codes)
+
+
+def _institution(data: object) -> Institution | None:
+    if type(data) is not dict or not _INSTITUTION_REQUIRED <= data.keys() <= _INSTITUTION_KEYS:
+        return None
+    tier = data["tier"]
+    institution_id = data["id"]
+    programmes = _programmes(data.get("filed_programmes", _EMPTY))
+    departments = _identifiers(data.get("departments", _EMPTY))
+    diseases = data.get("filed_diseases")
+    if diseases is not None:
+        diseases = _identifiers(diseases)
+        if diseases is None:
+            return None
+    if (
+        type(tier) is not int
+        or not 1 <= tier <= 3
+        or not _plain_identifier(institution_id)
+        or programmes is None
+        or departments is None
+    ):
+        return None
+    return _made(
+        Institution,
+        {
+            "id": institution_id,
+            "tier": tier,
+            "filed_programmes": programmes,
+            "departments": departments,
+            "filed_diseases": diseases,
+        },
+        set(data),
+    )
+
+
+def fast_episode(data: object) -> Episode | None:
+    """``data`` as :meth:`Episode.model_validate` would validate it, or None when the model
+    must decide (every refusal, its message and its path come from the model)."""
+    if type(data) is not dict or not _EPISODE_REQUIRED <= data.keys() <= _EPISODE_KEYS:
+        return None
+    try:
+        episode_id = data["episode_id"]
+        kind = type(programme := data["programme"])
+        programme = _PROGRAMMES.get(programme) if kind is str or kind is Programme else None
+        admitted = data["admitted_at"]
+        discharged = data["discharged_at"]
+        patient = data["patient"]
+        consent = data["consent_signed"]
+        reason = data.get("extension_reason")
+        choice = data.get("agency_method_choice")
+        sessions = data.get("sessions", _EMPTY)
+        if (
+            programme is None
+            or not _plain_identifier(episode_id)
+            or type(admitted) is not str
+            or type(discharged) is not str
+            or type(patient) is not dict
+            or patient.keys() != _PATIENT_KEYS
+            or not _plain_identifier(patient["id"])
+            or type(consent) is not bool
+            or (choice is not None and not _plain_identifier(choice))
+            or (type(sessions) is not list and type(sessions) is not tuple)
+            or sessions
+            or data.get("conversion") is not None
+            or data.get("clinical_pathway") is not None
+        ):
+            return None
+        if reason is not None and (
+            type(reason) is not str
+            or not 0 < len(reason) <= 200
+            or not reason.isascii()
+            or _check_reason(reason) is not reason
+        ):
+            return None
+        institution = _institution(data["institution"])
+        diagnoses = _codes(data["diagnoses"])
+        procedures = _codes(data.get("procedures", _EMPTY))
+        items = data["charges"]
+        if institution is None or not diagnoses or procedures is None or type(items) is not list:
+            return None
+        at_admission = _read_time(admitted)
+        at_discharge = _read_time(discharged)
+        charges = _read_charges(items, len(items) >= COMPACT_FROM) if items else None
+        if charges is None:
+            return None
+    except (ValueError, ArithmeticError, TypeError):
+        return None
+    episode = _made(
+        Episode,
+        {
+            "episode_id": episode_id,
+            "programme": programme,
+            "admitted_at": at_admission,
+            "discharged_at": at_discharge,
+            "institution": institution,
+            "patient": _made(Patient, {"id": patient["id"]}, {"id"}),
+            "consent_signed": consent,
+            "extension_reason": reason,
+            "diagnoses": diagnoses,
+            "procedures": procedures,
+            "sessions": _EMPTY,
+            "conversion": None,
+            "clinical_pathway": None,
+            "agency_method_choice": choice,
+            "charges": tuple(charges),
+        },
+        set(data),
+    )
+    try:
+        _check_consistent(episode)
+    except InconsistentEpisode:
+        return None
+    return episode
+
+
+def _check_consistent(episode: Episode) -> None:
+    """The checks across fields, one pass: raises :class:`InconsistentEpisode` naming every
+    problem with its own path."""
+    problems: list[FieldProblem] = []
+    if episode.discharged_at < episode.admitted_at:
+        problems.append(FieldProblem("discharged_at", "is before admitted_at"))
+    duplicates, lookalikes, inpatient = _charge_problems(episode)
+    problems.extend(duplicates)
+    problems.extend(lookalikes)
+    problems.extend(_over_the_ceiling(episode.charges))
+    if episode.sessions:
+        problems.extend(_session_problems(episode))
+    if episode.conversion is not None and not (
+        episode.admitted_at <= episode.conversion.at <= episode.discharged_at
+    ):
+        problems.append(
+            FieldProblem("conversion.at", "lies outside the stay (admitted_at..discharged_at)")
+        )
+    pathway = episode.clinical_pathway
+    if (
+        pathway is not None
+        and pathway.first_visit_at is not None
+        and pathway.first_visit_at > episode.admitted_at
+    ):
+        problems.append(FieldProblem("clinical_pathway.first_visit_at", "is after admitted_at"))
+    if (
+        pathway is not None
+        and pathway.ended_at is not None
+        and (pathway.ended_at < episode.admitted_at)
+    ):
+        problems.append(FieldProblem("clinical_pathway.ended_at", "is before admitted_at"))
+    if episode.conversion is None:
+        problems.extend(
+            FieldProblem(f"charges[{i}].setting", "'inpatient' needs a conversion on the episode")
+            for i in inpatient
+        )
+    if problems:
+        raise InconsistentEpisode(problems)
 
 
 def _charge_problems(
