@@ -26,6 +26,7 @@ import re
 from collections.abc import Sequence
 from decimal import Decimal, localcontext
 from itertools import pairwise
+from operator import attrgetter
 from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
@@ -634,10 +635,20 @@ def _check_consistent(episode: Episode) -> None:
     problems: list[FieldProblem] = []
     if episode.discharged_at < episode.admitted_at:
         problems.append(FieldProblem("discharged_at", "is before admitted_at"))
-    duplicates, lookalikes, inpatient = _charge_problems(episode)
-    problems.extend(duplicates)
-    problems.extend(lookalikes)
-    problems.extend(_over_the_ceiling(episode.charges))
+    charges = episode.charges
+    ids = list(map(_ID, charges))  # the common case read without a Python step per charge
+    if len(set(ids)) != len(ids) or not "".join(ids).isascii():
+        problems.extend(_repeated_ids(charges))
+    own = episode.institution.id
+    others = set(map(_INSTITUTION_ID, charges))
+    others.discard(None)
+    others.discard(own)
+    if others:
+        problems.extend(_lookalikes(charges, own))
+    with localcontext(MONEY_CONTEXT):  # 38 digits: the sum is exact
+        total = sum(map(_AMOUNT, charges), _ZERO)
+    if total > MAX_AMOUNT:
+        problems.append(_over_the_ceiling(len(charges), total))
     if episode.sessions:
         problems.extend(_session_problems(episode))
     if episode.conversion is not None and not (
@@ -659,31 +670,21 @@ def _check_consistent(episode: Episode) -> None:
         and (pathway.ended_at < episode.admitted_at)
     ):
         problems.append(FieldProblem("clinical_pathway.ended_at", "is before admitted_at"))
-    if episode.conversion is None:
+    if episode.conversion is None and _INPATIENT in map(_SETTING, charges):
         problems.extend(
             FieldProblem(f"charges[{i}].setting", "'inpatient' needs a conversion on the episode")
-            for i in inpatient
+            for i, charge in enumerate(charges)
+            if charge.setting is _INPATIENT
         )
     if problems:
         raise InconsistentEpisode(problems)
 
 
-def _charge_problems(
-    episode: Episode,
-) -> tuple[list[FieldProblem], list[FieldProblem], list[int]]:
-    """One pass over the charges: repeated ids, look-alike institutions, and the positions of
-    charges booked ``inpatient``.
-
-    Ids are compared in NFKC form: ``"a"`` and a full-width ``"ａ"`` are the same charge id.
-    A charge's ``institution_id`` that is the episode's institution in another Unicode form
-    would silently count as another hospital: refused."""
-    charges = episode.charges
-    own = episode.institution.id
-    own_key: str | None = None
+def _repeated_ids(charges: Sequence[Charge]) -> list[FieldProblem]:
+    """Charge ids given twice, compared in NFKC form: ``"a"`` and a full-width ``"ａ"`` are
+    the same charge id."""
     seen: dict[str, int] = {}
     duplicates: list[FieldProblem] = []
-    lookalikes: list[FieldProblem] = []
-    inpatient: list[int] = []
     for index, charge in enumerate(charges):
         charge_id = charge.id
         key = charge_id if charge_id.isascii() else identity_key(charge_id)
@@ -694,39 +695,42 @@ def _charge_problems(
             if earlier != charge_id:
                 message += f" ({earlier!r}) once Unicode-normalised (NFKC)"
             duplicates.append(FieldProblem(f"charges[{index}].id", message))
+    return duplicates
+
+
+def _lookalikes(charges: Sequence[Charge], own: str) -> list[FieldProblem]:
+    """A charge's ``institution_id`` that is the episode's institution in another Unicode form
+    would silently count as another hospital: refused."""
+    own_key = identity_key(own)
+    lookalikes: list[FieldProblem] = []
+    for index, charge in enumerate(charges):
         other = charge.institution_id
-        if other is not None and other != own:
-            if own_key is None:
-                own_key = identity_key(own)
-            if identity_key(other) == own_key:
-                lookalikes.append(
-                    FieldProblem(
-                        f"charges[{index}].institution_id",
-                        f"{other!r} differs from institution.id ({own!r}) only in its "
-                        "Unicode form (NFKC); write it exactly as institution.id",
-                    )
+        if other is not None and other != own and identity_key(other) == own_key:
+            lookalikes.append(
+                FieldProblem(
+                    f"charges[{index}].institution_id",
+                    f"{other!r} differs from institution.id ({own!r}) only in its "
+                    "Unicode form (NFKC); write it exactly as institution.id",
                 )
-        if charge.setting is _INPATIENT:
-            inpatient.append(index)
-    return duplicates, lookalikes, inpatient
+            )
+    return lookalikes
 
 
+_ID = attrgetter("id")
+_INSTITUTION_ID = attrgetter("institution_id")
+_AMOUNT = attrgetter("amount")
+_SETTING = attrgetter("setting")
 _INPATIENT = Setting.INPATIENT
+_ZERO = Decimal(0)
 
 
-def _over_the_ceiling(charges: Sequence[Charge]) -> list[FieldProblem]:
+def _over_the_ceiling(count: int, total: Decimal) -> FieldProblem:
     """Every total of the settlement is money too: the charges may not sum past the ceiling."""
-    with localcontext(MONEY_CONTEXT):  # 38 digits: the sum is exact
-        total = sum((charge.amount for charge in charges), Decimal(0))
-    if total <= MAX_AMOUNT:
-        return []
-    return [
-        FieldProblem(
-            "charges",
-            f"the {len(charges)} charges sum to {total}, above the ceiling {MAX_AMOUNT} "
-            "for any amount or total",
-        )
-    ]
+    return FieldProblem(
+        "charges",
+        f"the {count} charges sum to {total}, above the ceiling {MAX_AMOUNT} "
+        "for any amount or total",
+    )
 
 
 def _session_problems(episode: Episode) -> list[FieldProblem]:
