@@ -4,23 +4,32 @@ same value, the same types and the same refusal for every text and every encodin
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daycare_settle.exact_json import loads_exact, refuse_constant, refuse_repeated_keys
+from daycare_settle import InvalidEpisode, parse_episode
+from daycare_settle.exact_json import (
+    OUT_OF_RANGE,
+    loads_exact,
+    refuse_constant,
+    refuse_repeated_keys,
+)
 
 
 def reference(text: str | bytes) -> Any:
-    return json.loads(
-        text,
-        parse_float=Decimal,
-        parse_constant=refuse_constant,
-        object_pairs_hook=refuse_repeated_keys,
-    )
+    try:
+        return json.loads(
+            text,
+            parse_float=Decimal,
+            parse_constant=refuse_constant,
+            object_pairs_hook=refuse_repeated_keys,
+        )
+    except InvalidOperation:  # json.loads lets Decimal's own error out: a ValueError here
+        raise ValueError(OUT_OF_RANGE) from None
 
 
 def typed(value: Any) -> Any:
@@ -65,7 +74,8 @@ _PIECES = st.sampled_from(
         "-0", "0.10", "1E-7", "12345678901234567890.123456789", "-1.5e+3", '"\\ud800"',
         '"\\udc00\\ud800"', '"\\u00e9\\n\\t\\\\\\""', "\ufeff{}", "\ufeff", "", " ", "[1,]",
         "{", "[", '{"a" 1}', "tru", "nul", "[1] x", "\x00", '"\x01"', "[" * 3000 + "]" * 3000,
-        "[" * 100_000, '{"é": "日本"}', '"\ud800"',
+        "[" * 100_000, "1e9999999999999999999", "-1.5E-99999999999999999999",
+        '{"é": "日本"}', '"\ud800"',
     ]
 )  # fmt: skip
 
@@ -111,3 +121,12 @@ def test_bytes_in_every_json_encoding_read_alike(
 )  # fmt: skip
 def test_odd_inputs_are_refused_as_json_loads_refuses_them(text: Any) -> None:
     assert_alike(text)
+
+
+@pytest.mark.parametrize("number", ["1e9999999999999999999", "-2.5E-99999999999999999999"])
+def test_a_number_no_exact_decimal_holds_is_refused_as_malformed_json(number: str) -> None:
+    with pytest.raises(InvalidEpisode) as caught:
+        parse_episode(f'{{"episode_id": "e", "x": [{number}]}}')
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        ("", f"malformed JSON: {OUT_OF_RANGE}")
+    ]
