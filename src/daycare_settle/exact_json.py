@@ -5,7 +5,7 @@ last silently). Episodes, platform records and platform catalogue files are read
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 
@@ -32,10 +32,28 @@ DECODER = json.JSONDecoder(
 
 def loads_exact(text: str | bytes) -> Any:
     """The JSON value of ``text``; raises ``ValueError`` (or ``RecursionError``, for a value
-    nested too deeply) naming the problem."""
-    return json.loads(
-        text,
-        parse_float=Decimal,
-        parse_constant=refuse_constant,
-        object_pairs_hook=refuse_repeated_keys,
-    )
+    nested too deeply) naming the problem.
+
+    What ``json.loads`` with these hooks does, with one decoder built once instead of one
+    per call (``json.loads`` builds a decoder and its scanner whenever a hook is given): the
+    same decoding of bytes, and for anything else (a ``str`` opening with a byte-order mark,
+    a value that is no text) ``json.loads`` itself, for its own error."""
+    try:
+        if type(text) is str:
+            if not text.startswith("\ufeff"):
+                return DECODER.decode(text)
+        elif type(text) is bytes:
+            return DECODER.decode(text.decode(json.detect_encoding(text), "surrogatepass"))
+        return json.loads(
+            text,
+            parse_float=Decimal,
+            parse_constant=refuse_constant,
+            object_pairs_hook=refuse_repeated_keys,
+        )
+    except InvalidOperation:  # Decimal("1e9999999999999999999"): a refusal, not a crash
+        raise ValueError(OUT_OF_RANGE) from None
+
+
+OUT_OF_RANGE = (
+    "a number's exponent is out of range for an exact decimal (beyond ±999999999999999999)"
+)

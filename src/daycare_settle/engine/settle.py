@@ -23,7 +23,7 @@ from ..errors import (
 )
 from ..exact_json import loads_exact
 from ..models.common import MONEY_CONTEXT, Programme, Setting, local_date
-from ..models.episode import Episode, InconsistentEpisode
+from ..models.episode import Episode, InconsistentEpisode, fast_episode
 from ..models.settlement import PolicyRef, RejectionReason, Settlement
 from ..policy.loader import Policy
 from ..policy.registry import resolve_policy
@@ -117,13 +117,17 @@ def _unconfirmed_text(episode: Episode, policy: Policy) -> str:
 @_in_money_context
 def parse_episode(episode: EpisodeInput) -> Episode:
     """Validate input into an :class:`Episode`; JSON numbers are read as exact decimals."""
-    if isinstance(episode, Episode):
-        return episode
     data: Any = episode
-    if isinstance(episode, str | bytes):
-        data = _load_json(episode)
-    if not isinstance(data, Mapping):
-        raise InvalidEpisode([FieldProblem("", "an episode must be a JSON object")])
+    if type(episode) is not dict:  # a dict is neither an Episode, nor text, nor refused
+        if isinstance(episode, Episode):
+            return episode
+        if isinstance(episode, str | bytes):
+            data = _load_json(episode)
+        if not isinstance(data, Mapping):
+            raise InvalidEpisode([FieldProblem("", "an episode must be a JSON object")])
+    fast = fast_episode(data)  # the common episode, read as the model would read it
+    if fast is not None:
+        return fast
     try:
         return Episode.model_validate(data)
     except ValidationError as exc:

@@ -22,12 +22,14 @@ What is accepted (``docs/input.md`` has the full list):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from decimal import Decimal, localcontext
 from itertools import pairwise
+from operator import attrgetter
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from ..errors import FieldProblem
 from .common import (
@@ -48,6 +50,7 @@ from .common import (
     Route,
     SessionKind,
     Setting,
+    _check_reason,
     _read_time,
     _to_money,
     _to_quantity,
@@ -65,6 +68,7 @@ class InconsistentEpisode(ValueError):
 
 
 T = TypeVar("T")
+_M = TypeVar("_M", bound=FrozenModel)
 
 
 def _non_empty(items: tuple[T, ...]) -> tuple[T, ...]:
@@ -216,12 +220,9 @@ _CHARGE_REQUIRED = frozenset(("id", "at", "setting", "category", "amount"))
 _SETTINGS: dict[object, Setting] = {**{s.value: s for s in Setting}, **{s: s for s in Setting}}
 _ROUTES: dict[object, Route] = {**{r.value: r for r in Route}, **{r: r for r in Route}}
 _CATEGORY_OF: dict[object, Category] = {**{c: c for c in Category}, **dict(_CATEGORIES.items())}
-_NUMBER_TYPES = frozenset((str, Decimal, int))
-# Exactly a ``str`` or the field's own enumeration: a value of another ``str`` subclass (an
-# enumeration of the caller's) is left to the model's reading.
-_SETTING_TYPES = frozenset((str, Setting))
-_CATEGORY_TYPES = frozenset((str, Category))
-_ROUTE_TYPES = frozenset((str, Route))
+# Looked up only for a value that is exactly a ``str`` or the field's own enumeration: a
+# value of another ``str`` subclass (an enumeration of the caller's) is left to the model's
+# reading. Amounts and quantities: exactly a ``str``, a ``Decimal`` or an ``int``.
 
 
 def _plain_identifier(value: object) -> bool:
@@ -237,96 +238,135 @@ def _plain_identifier(value: object) -> bool:
 
 def _fast_charge(data: object, compact: bool = False) -> Charge | None:
     """``data`` as the model would validate it, or None when the model must decide."""
-    if type(data) is not dict:
-        return None
-    given: set[str] | None = _LAST_FIELDS_SET[0]  # fields a valid charge gave: valid keys
-    if not given or data.keys() != given:  # compared without building a set (common case)
-        if not _CHARGE_REQUIRED <= data.keys() <= _CHARGE_KEYS:
+    charges = _read_charges((data,), compact)
+    return None if charges is None else charges[0]
+
+
+_new_instance = object.__new__
+_set = object.__setattr__
+# The slots every pydantic model has, set through their descriptors: what
+# ``object.__setattr__`` does for them, without looking the name up each time.
+_set_fields_set = vars(BaseModel)["__pydantic_fields_set__"].__set__
+_set_extra = vars(BaseModel)["__pydantic_extra__"].__set__
+_set_private = vars(BaseModel)["__pydantic_private__"].__set__
+_set_dict = vars(BaseModel)["__dict__"].__set__
+_FEN_TEXT = re.compile(r"[0-9]{1,12}\.[0-9]{2}").fullmatch
+"""``"1234.50"``: what most systems send, read without the general reading (at most 12
+digits, so never above the ceiling)."""
+
+
+def _read_charges(  # noqa: PLR0912, PLR0915 - one inline loop: a call per charge costs
+    items: Sequence[object], compact: bool
+) -> list[Charge] | None:
+    """Every charge of ``items`` as the model would validate it, or None as soon as one must
+    be left to the model. One loop with its lookups held in locals: most of a charge's cost
+    here is Python bytecode, and a call, a global or an attribute read per field adds up."""
+    charges: list[Charge] = []
+    append = charges.append
+    given: set[str] = _LAST_FIELDS_SET[0]  # the fields a valid charge gave: valid keys
+    settings = _SETTINGS
+    categories = _CATEGORY_OF
+    read_time = _read_time
+    fen_text = _FEN_TEXT
+    plain = _plain_identifier
+    new = _new_instance
+    set_fields = _set_fields_set
+    set_extra = _set_extra
+    set_private = _set_private
+    set_dict = _set_dict
+    for data in items:
+        if type(data) is not dict:
             return None
-        given = None
-    try:  # a value of an unhashable type (a list, a dict) fails a lookup: the model decides
-        charge_id = data["id"]
-        at = data["at"]
-        setting = data["setting"]
-        setting = _SETTINGS.get(setting) if type(setting) in _SETTING_TYPES else None
-        category = data["category"]
-        category = _CATEGORY_OF.get(category) if type(category) in _CATEGORY_TYPES else None
-        amount = data["amount"]
-        institution_id = data.get("institution_id")
-        item_code = data.get("item_code")
-        quantity = data.get("quantity")
-        related = data.get("related", False)
-        route = data.get("route")
-        if (
-            setting is None
-            or category is None
-            or type(at) is not str
-            or type(related) is not bool
-            or type(charge_id) is not str
-            or not 0 < len(charge_id) <= 200
-            or not charge_id.isprintable()
-            or charge_id[0] == " "
-            or charge_id[-1] == " "
-            or (institution_id is not None and not _plain_identifier(institution_id))
-            or (item_code is not None and not _plain_identifier(item_code))
-            or type(amount) not in _NUMBER_TYPES
-            or (quantity is not None and type(quantity) not in _NUMBER_TYPES)
-        ):
-            return None
-        if route is not None:
-            route = _ROUTES.get(route) if type(route) in _ROUTE_TYPES else None
-            if route is None:
+        fields: set[str] | None = given
+        if not given or data.keys() != given:  # compared without building a set (common case)
+            if not _CHARGE_REQUIRED <= data.keys() <= _CHARGE_KEYS:
                 return None
-        moment = _read_time(at)
-        if (  # "1234.50": what most systems send, read without the general reading
-            type(amount) is str
-            and 4 <= len(amount) <= 15
-            and amount[-3] == "."
-            and amount.isascii()
-            and amount[:-3].isdigit()
-            and amount[-2:].isdigit()
-        ):
-            money = Decimal(amount)
+            fields = None
+        try:  # a value of an unhashable type (a list, a dict) fails a lookup: the model decides
+            charge_id = data["id"]
+            at = data["at"]
+            setting = data["setting"]
+            kind = type(setting)
+            setting = settings.get(setting) if kind is str or kind is Setting else None
+            category = data["category"]
+            kind = type(category)
+            category = categories.get(category) if kind is str or kind is Category else None
+            amount = data["amount"]
+            get = data.get
+            institution_id = get("institution_id")
+            item_code = get("item_code")
+            quantity = get("quantity")
+            related = get("related", False)
+            route = get("route")
+            if (
+                setting is None
+                or category is None
+                or type(at) is not str
+                or type(related) is not bool
+                or type(charge_id) is not str
+                or not 0 < len(charge_id) <= 200
+                or not charge_id.isprintable()
+                or charge_id[0] == " "
+                or charge_id[-1] == " "
+                or (institution_id is not None and not plain(institution_id))
+                or (item_code is not None and not plain(item_code))
+            ):
+                return None
+            if route is not None:
+                kind = type(route)
+                route = _ROUTES.get(route) if kind is str or kind is Route else None
+                if route is None:
+                    return None
+            moment = read_time(at)
+            kind = type(amount)
+            if kind is str and fen_text(amount):
+                money = Decimal(amount)
+            elif kind is str or kind is Decimal or kind is int:
+                money = _to_money(amount)
+            else:
+                return None
+            if quantity is not None:
+                kind = type(quantity)
+                if not (kind is str or kind is Decimal or kind is int):
+                    return None
+                quantity = _to_quantity(quantity)
+        except (ValueError, ArithmeticError, TypeError):
+            return None
+        if fields is None:
+            fields = given = _shared_fields_set(set(data))
+        charge = new(Charge)
+        set_fields(charge, fields)
+        set_extra(charge, None)
+        set_private(charge, None)
+        if compact:  # one attribute at a time: a compact __dict__ that shares its keys
+            _set(charge, "id", charge_id)
+            _set(charge, "at", moment)
+            _set(charge, "setting", setting)
+            _set(charge, "institution_id", institution_id)
+            _set(charge, "category", category)
+            _set(charge, "item_code", item_code)
+            _set(charge, "amount", money)
+            _set(charge, "quantity", quantity)
+            _set(charge, "related", related)
+            _set(charge, "route", route)
         else:
-            money = _to_money(amount)
-        if quantity is not None:
-            quantity = _to_quantity(quantity)
-    except (ValueError, ArithmeticError, TypeError):
-        return None
-    charge = Charge.__new__(Charge)
-    _set = object.__setattr__
-    _set(charge, "__pydantic_fields_set__", given or _shared_fields_set(set(data)))
-    _set(charge, "__pydantic_extra__", None)
-    _set(charge, "__pydantic_private__", None)
-    if compact:  # one attribute at a time: a compact __dict__ that shares its keys
-        _set(charge, "id", charge_id)
-        _set(charge, "at", moment)
-        _set(charge, "setting", setting)
-        _set(charge, "institution_id", institution_id)
-        _set(charge, "category", category)
-        _set(charge, "item_code", item_code)
-        _set(charge, "amount", money)
-        _set(charge, "quantity", quantity)
-        _set(charge, "related", related)
-        _set(charge, "route", route)
-        return charge
-    _set(
-        charge,
-        "__dict__",
-        {
-            "id": charge_id,
-            "at": moment,
-            "setting": setting,
-            "institution_id": institution_id,
-            "category": category,
-            "item_code": item_code,
-            "amount": money,
-            "quantity": quantity,
-            "related": related,
-            "route": route,
-        },
-    )
-    return charge
+            set_dict(
+                charge,
+                {
+                    "id": charge_id,
+                    "at": moment,
+                    "setting": setting,
+                    "institution_id": institution_id,
+                    "category": category,
+                    "item_code": item_code,
+                    "amount": money,
+                    "quantity": quantity,
+                    "related": related,
+                    "route": route,
+                },
+            )
+        append(charge)
+    return charges
 
 
 COMPACT_FROM = 1024
@@ -343,14 +383,9 @@ def _fast_charges(data: Any) -> Any:
     items = data.get("charges")
     if type(items) is not list or not items:
         return data
-    charges: list[Charge] = []
-    append = charges.append
-    compact = len(items) >= COMPACT_FROM
-    for item in items:
-        charge = _fast_charge(item, compact)
-        if charge is None:
-            return data
-        append(charge)
+    charges = _read_charges(items, len(items) >= COMPACT_FROM)
+    if charges is None:
+        return data
     return {**data, "charges": tuple(charges)}
 
 
@@ -382,43 +417,7 @@ class Episode(FrozenModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Episode:
-        problems: list[FieldProblem] = []
-        if self.discharged_at < self.admitted_at:
-            problems.append(FieldProblem("discharged_at", "is before admitted_at"))
-        duplicates, lookalikes, inpatient = _charge_problems(self)
-        problems.extend(duplicates)
-        problems.extend(lookalikes)
-        problems.extend(_over_the_ceiling(self.charges))
-        if self.sessions:
-            problems.extend(_session_problems(self))
-        if self.conversion is not None and not (
-            self.admitted_at <= self.conversion.at <= self.discharged_at
-        ):
-            problems.append(
-                FieldProblem("conversion.at", "lies outside the stay (admitted_at..discharged_at)")
-            )
-        pathway = self.clinical_pathway
-        if (
-            pathway is not None
-            and pathway.first_visit_at is not None
-            and pathway.first_visit_at > self.admitted_at
-        ):
-            problems.append(FieldProblem("clinical_pathway.first_visit_at", "is after admitted_at"))
-        if (
-            pathway is not None
-            and pathway.ended_at is not None
-            and (pathway.ended_at < self.admitted_at)
-        ):
-            problems.append(FieldProblem("clinical_pathway.ended_at", "is before admitted_at"))
-        if self.conversion is None:
-            problems.extend(
-                FieldProblem(
-                    f"charges[{i}].setting", "'inpatient' needs a conversion on the episode"
-                )
-                for i in inpatient
-            )
-        if problems:
-            raise InconsistentEpisode(problems)
+        _check_consistent(self)
         return self
 
     @property
@@ -430,22 +429,262 @@ class Episode(FrozenModel):
         return charge.institution_id or self.institution.id
 
 
-def _charge_problems(
-    episode: Episode,
-) -> tuple[list[FieldProblem], list[FieldProblem], list[int]]:
-    """One pass over the charges: repeated ids, look-alike institutions, and the positions of
-    charges booked ``inpatient``.
+# --- the episode's fast path ----------------------------------------------------------------
+#
+# The shell of the common episode (a dict of exactly-typed valid values, no sessions,
+# conversion or clinical pathway) read the same way as its charges: by the model's own
+# readings, each model built as validation builds it (the same ``__dict__`` in field order,
+# defaults included; the fields given as its fields-set), then the model's cross-field
+# checks. Anything else, and any refusal, is left to the model.
 
-    Ids are compared in NFKC form: ``"a"`` and a full-width ``"ａ"`` are the same charge id.
-    A charge's ``institution_id`` that is the episode's institution in another Unicode form
-    would silently count as another hospital: refused."""
+_EPISODE_KEYS = frozenset(Episode.model_fields)
+_EPISODE_REQUIRED = frozenset(n for n, f in Episode.model_fields.items() if f.is_required())
+_INSTITUTION_KEYS = frozenset(Institution.model_fields)
+_INSTITUTION_REQUIRED = frozenset(("id", "tier"))
+_CODE_KEYS = frozenset(("code", "system"))
+_PATIENT_KEYS = frozenset(("id",))
+_PROGRAMMES: dict[object, Programme] = {
+    **{p.value: p for p in Programme},
+    **{p: p for p in Programme},
+}
+_CODE_SYSTEMS: dict[object, CodeSystem] = {
+    **{s.value: s for s in CodeSystem},
+    **{s: s for s in CodeSystem},
+}
+_EMPTY: tuple[()] = ()
+
+
+def _made(cls: type[_M], values: dict[str, Any], given: set[str]) -> _M:
+    """An instance of ``cls`` as validation makes it: ``values`` for every field in field
+    order, ``given`` the fields the input gave."""
+    model = _new_instance(cls)
+    _set_fields_set(model, given)
+    _set_extra(model, None)
+    _set_private(model, None)
+    _set_dict(model, values)
+    return model
+
+
+def _programmes(items: Any) -> tuple[Programme, ...] | None:
+    kind = type(items)
+    if kind is not list and kind is not tuple:
+        return None
+    found = []
+    for item in items:
+        kind = type(item)
+        programme = _PROGRAMMES.get(item) if kind is str or kind is Programme else None
+        if programme is None:
+            return None
+        found.append(programme)
+    return tuple(found)
+
+
+def _identifiers(items: Any) -> tuple[str, ...] | None:
+    kind = type(items)
+    if kind is not list and kind is not tuple:
+        return None
+    for item in items:
+        if not _plain_identifier(item):
+            return None
+    return tuple(items)
+
+
+def _codes(items: Any) -> tuple[Code, ...] | None:
+    """Codes that are plain ASCII (1-40 printable characters, no space at all): what the
+    :data:`CodeText` pattern and reading accept as they are."""
+    kind = type(items)
+    if kind is not list and kind is not tuple:
+        return None
+    codes = []
+    for item in items:
+        if type(item) is not dict or item.keys() != _CODE_KEYS:
+            return None
+        code = item["code"]
+        system = item["system"]
+        kind = type(system)
+        system = _CODE_SYSTEMS.get(system) if kind is str or kind is CodeSystem else None
+        if (
+            system is None
+            or type(code) is not str
+            or not 0 < len(code) <= 40
+            or not code.isascii()
+            or not code.isprintable()
+            or " " in code
+        ):
+            return None
+        codes.append(_made(Code, {"code": code, "system": system}, {"code", "system"}))
+    return tuple(codes)
+
+
+def _institution(data: object) -> Institution | None:
+    if type(data) is not dict or not _INSTITUTION_REQUIRED <= data.keys() <= _INSTITUTION_KEYS:
+        return None
+    tier = data["tier"]
+    institution_id = data["id"]
+    programmes = _programmes(data.get("filed_programmes", _EMPTY))
+    departments = _identifiers(data.get("departments", _EMPTY))
+    diseases = data.get("filed_diseases")
+    if diseases is not None:
+        diseases = _identifiers(diseases)
+        if diseases is None:
+            return None
+    if (
+        type(tier) is not int
+        or not 1 <= tier <= 3
+        or not _plain_identifier(institution_id)
+        or programmes is None
+        or departments is None
+    ):
+        return None
+    return _made(
+        Institution,
+        {
+            "id": institution_id,
+            "tier": tier,
+            "filed_programmes": programmes,
+            "departments": departments,
+            "filed_diseases": diseases,
+        },
+        set(data),
+    )
+
+
+def fast_episode(data: object) -> Episode | None:
+    """``data`` as :meth:`Episode.model_validate` would validate it, or None when the model
+    must decide (every refusal, its message and its path come from the model)."""
+    if type(data) is not dict or not _EPISODE_REQUIRED <= data.keys() <= _EPISODE_KEYS:
+        return None
+    try:
+        episode_id = data["episode_id"]
+        kind = type(programme := data["programme"])
+        programme = _PROGRAMMES.get(programme) if kind is str or kind is Programme else None
+        admitted = data["admitted_at"]
+        discharged = data["discharged_at"]
+        patient = data["patient"]
+        consent = data["consent_signed"]
+        reason = data.get("extension_reason")
+        choice = data.get("agency_method_choice")
+        sessions = data.get("sessions", _EMPTY)
+        if (
+            programme is None
+            or not _plain_identifier(episode_id)
+            or type(admitted) is not str
+            or type(discharged) is not str
+            or type(patient) is not dict
+            or patient.keys() != _PATIENT_KEYS
+            or not _plain_identifier(patient["id"])
+            or type(consent) is not bool
+            or (choice is not None and not _plain_identifier(choice))
+            or (type(sessions) is not list and type(sessions) is not tuple)
+            or sessions
+            or data.get("conversion") is not None
+            or data.get("clinical_pathway") is not None
+        ):
+            return None
+        if reason is not None and (
+            type(reason) is not str
+            or not 0 < len(reason) <= 200
+            or not reason.isascii()
+            or _check_reason(reason) is not reason
+        ):
+            return None
+        institution = _institution(data["institution"])
+        diagnoses = _codes(data["diagnoses"])
+        procedures = _codes(data.get("procedures", _EMPTY))
+        items = data["charges"]
+        if institution is None or not diagnoses or procedures is None or type(items) is not list:
+            return None
+        at_admission = _read_time(admitted)
+        at_discharge = _read_time(discharged)
+        charges = _read_charges(items, len(items) >= COMPACT_FROM) if items else None
+        if charges is None:
+            return None
+    except (ValueError, ArithmeticError, TypeError):
+        return None
+    episode = _made(
+        Episode,
+        {
+            "episode_id": episode_id,
+            "programme": programme,
+            "admitted_at": at_admission,
+            "discharged_at": at_discharge,
+            "institution": institution,
+            "patient": _made(Patient, {"id": patient["id"]}, {"id"}),
+            "consent_signed": consent,
+            "extension_reason": reason,
+            "diagnoses": diagnoses,
+            "procedures": procedures,
+            "sessions": _EMPTY,
+            "conversion": None,
+            "clinical_pathway": None,
+            "agency_method_choice": choice,
+            "charges": tuple(charges),
+        },
+        set(data),
+    )
+    try:
+        _check_consistent(episode)
+    except InconsistentEpisode:
+        return None
+    return episode
+
+
+def _check_consistent(episode: Episode) -> None:
+    """The checks across fields, one pass: raises :class:`InconsistentEpisode` naming every
+    problem with its own path."""
+    problems: list[FieldProblem] = []
+    if episode.discharged_at < episode.admitted_at:
+        problems.append(FieldProblem("discharged_at", "is before admitted_at"))
     charges = episode.charges
+    ids = list(map(_ID, charges))  # the common case read without a Python step per charge
+    if len(set(ids)) != len(ids) or not "".join(ids).isascii():
+        problems.extend(_repeated_ids(charges))
     own = episode.institution.id
-    own_key: str | None = None
+    others = set(map(_INSTITUTION_ID, charges))
+    others.discard(None)
+    others.discard(own)
+    if others:
+        problems.extend(_lookalikes(charges, own))
+    with localcontext(MONEY_CONTEXT):  # 38 digits: the sum is exact
+        total = sum(map(_AMOUNT, charges), _ZERO)
+    if total > MAX_AMOUNT:
+        problems.append(_over_the_ceiling(len(charges), total))
+    if episode.sessions:
+        problems.extend(_session_problems(episode))
+    if episode.conversion is not None and not (
+        episode.admitted_at <= episode.conversion.at <= episode.discharged_at
+    ):
+        problems.append(
+            FieldProblem("conversion.at", "lies outside the stay (admitted_at..discharged_at)")
+        )
+    pathway = episode.clinical_pathway
+    if (
+        pathway is not None
+        and pathway.first_visit_at is not None
+        and pathway.first_visit_at > episode.admitted_at
+    ):
+        problems.append(FieldProblem("clinical_pathway.first_visit_at", "is after admitted_at"))
+    if (
+        pathway is not None
+        and pathway.ended_at is not None
+        and (pathway.ended_at < episode.admitted_at)
+    ):
+        problems.append(FieldProblem("clinical_pathway.ended_at", "is before admitted_at"))
+    if episode.conversion is None and _INPATIENT in map(_SETTING, charges):
+        problems.extend(
+            FieldProblem(f"charges[{i}].setting", "'inpatient' needs a conversion on the episode")
+            for i, charge in enumerate(charges)
+            if charge.setting is _INPATIENT
+        )
+    if problems:
+        raise InconsistentEpisode(problems)
+
+
+def _repeated_ids(charges: Sequence[Charge]) -> list[FieldProblem]:
+    """Charge ids given twice, compared in NFKC form: ``"a"`` and a full-width ``"ａ"`` are
+    the same charge id."""
     seen: dict[str, int] = {}
     duplicates: list[FieldProblem] = []
-    lookalikes: list[FieldProblem] = []
-    inpatient: list[int] = []
     for index, charge in enumerate(charges):
         charge_id = charge.id
         key = charge_id if charge_id.isascii() else identity_key(charge_id)
@@ -456,39 +695,42 @@ def _charge_problems(
             if earlier != charge_id:
                 message += f" ({earlier!r}) once Unicode-normalised (NFKC)"
             duplicates.append(FieldProblem(f"charges[{index}].id", message))
+    return duplicates
+
+
+def _lookalikes(charges: Sequence[Charge], own: str) -> list[FieldProblem]:
+    """A charge's ``institution_id`` that is the episode's institution in another Unicode form
+    would silently count as another hospital: refused."""
+    own_key = identity_key(own)
+    lookalikes: list[FieldProblem] = []
+    for index, charge in enumerate(charges):
         other = charge.institution_id
-        if other is not None and other != own:
-            if own_key is None:
-                own_key = identity_key(own)
-            if identity_key(other) == own_key:
-                lookalikes.append(
-                    FieldProblem(
-                        f"charges[{index}].institution_id",
-                        f"{other!r} differs from institution.id ({own!r}) only in its "
-                        "Unicode form (NFKC); write it exactly as institution.id",
-                    )
+        if other is not None and other != own and identity_key(other) == own_key:
+            lookalikes.append(
+                FieldProblem(
+                    f"charges[{index}].institution_id",
+                    f"{other!r} differs from institution.id ({own!r}) only in its "
+                    "Unicode form (NFKC); write it exactly as institution.id",
                 )
-        if charge.setting is _INPATIENT:
-            inpatient.append(index)
-    return duplicates, lookalikes, inpatient
+            )
+    return lookalikes
 
 
+_ID = attrgetter("id")
+_INSTITUTION_ID = attrgetter("institution_id")
+_AMOUNT = attrgetter("amount")
+_SETTING = attrgetter("setting")
 _INPATIENT = Setting.INPATIENT
+_ZERO = Decimal(0)
 
 
-def _over_the_ceiling(charges: Sequence[Charge]) -> list[FieldProblem]:
+def _over_the_ceiling(count: int, total: Decimal) -> FieldProblem:
     """Every total of the settlement is money too: the charges may not sum past the ceiling."""
-    with localcontext(MONEY_CONTEXT):  # 38 digits: the sum is exact
-        total = sum((charge.amount for charge in charges), Decimal(0))
-    if total <= MAX_AMOUNT:
-        return []
-    return [
-        FieldProblem(
-            "charges",
-            f"the {len(charges)} charges sum to {total}, above the ceiling {MAX_AMOUNT} "
-            "for any amount or total",
-        )
-    ]
+    return FieldProblem(
+        "charges",
+        f"the {count} charges sum to {total}, above the ceiling {MAX_AMOUNT} "
+        "for any amount or total",
+    )
 
 
 def _session_problems(episode: Episode) -> list[FieldProblem]:
