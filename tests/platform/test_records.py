@@ -250,6 +250,8 @@ def test_a_policy_without_a_platform_section_cannot_settle_records() -> None:
         ("det_item_fee_sumamt", Decimal("45.001")),  # a JSON number
         ("det_item_fee_sumamt", 45.0),  # a float
         ("pric", "-45.00"),
+        ("det_item_fee_sumamt", "100000000000000.00"),  # 15 integer digits
+        ("det_item_fee_sumamt", Decimal("1E+999999999999999999")),  # no overflow: refused
     ],
 )
 def test_numbers_past_the_platform_precision_are_refused_not_rounded(
@@ -278,6 +280,13 @@ def test_a_time_not_in_platform_form_is_refused(value: object) -> None:
     row(data, "DC-01")["fee_ocur_time"] = value
     error = invalid(data)
     assert paths(error) == ["feedetail[2].fee_ocur_time"]
+
+
+def test_a_zero_with_an_exponent_reads_as_zero_to_the_fen() -> None:
+    data = records()
+    row(data, "DC-01")["det_item_fee_sumamt"] = Decimal("0E+999999999999999999")
+    charge = next(c for c in records_to_episode(data, "panzhihua").charges if c.id == "DC-01")
+    assert str(charge.amount) == "0.00"
 
 
 def test_malformed_json_is_a_library_error() -> None:

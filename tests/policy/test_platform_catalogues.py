@@ -366,6 +366,10 @@ ROW_2_LINE = JSON_SAMPLE[: JSON_SAMPLE.index("{", JSON_SAMPLE.index("}"))].count
         ),
         (json_row_2('"RID": "R131100002",', ""), "row 2 has other columns than row 1; lacks RID"),
         (json_row_2('"RID": "R131100002"', '"RID": "R1", "RID": "R2"'), "'RID' is given twice"),
+        (
+            json_row_2('"VALI_FLAG": "0"', '"VALI_FLAG": 1e9999999999999999999'),
+            "exponent is out of range for an exact decimal",
+        ),
     ],
 )
 def test_a_bad_json_file_is_refused_naming_row_line_and_column(

@@ -167,7 +167,7 @@ def _platform_number(places: int, *, signed: bool) -> Callable[[object], Decimal
             raise ValueError(
                 f"has more than {places} decimal places (the platform's precision is 16,{places})"
             )
-        if abs(number) >= Decimal(10) ** integer_digits:
+        if number != 0 and number.adjusted() >= integer_digits:  # no arithmetic: no overflow
             raise ValueError(f"has more than {integer_digits} integer digits (16,{places})")
         return abs(number) if number == 0 else number  # -0 is 0
 

@@ -38,12 +38,12 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from ..errors import PolicyLoadError
-from ..exact_json import DECODER
+from ..exact_json import DECODER, OUT_OF_RANGE
 from .schema import CatalogueEntry, CatalogueFormat, CatalogueHeader, CodeSystemName
 from .yaml_source import decode_text
 
@@ -292,6 +292,8 @@ def _json_rows(decoder: json.JSONDecoder, text: str, name: str) -> Iterator[tupl
                 raise PolicyLoadError(name, exc.lineno, exc.msg) from None
             except ValueError as exc:
                 raise PolicyLoadError(name, line_of(at), str(exc)) from None
+            except InvalidOperation:  # a number no exact decimal holds (1e9999999999999999999)
+                raise PolicyLoadError(name, line_of(at), OUT_OF_RANGE) from None
             yield line_of(at), value
             at = skip(end)
             if text.startswith(",", at):
