@@ -162,16 +162,21 @@ class _Layout:
     """What one ``indent`` makes of brackets, separators and keys, per depth (a value at
     depth ``d`` opens on a line indented ``d`` times; compact text has no depth)."""
 
-    __slots__ = ("_keys", "_newlines", "arrays", "colon", "indent", "tags")
+    __slots__ = ("_keys", "_newlines", "arrays", "at", "colon", "indent", "tags")
 
     def __init__(self, indent: int | None) -> None:
         self.indent = indent
         self.colon = ":" if indent is None else ": "
         self._newlines: list[str] = []
         self.tags: list[str] = []
-        self._keys: dict[tuple[type[FrozenModel], int], tuple[str, ...]] = {}
+        self._keys: dict[type[FrozenModel], list[tuple[str, ...]]] = {}
         self.arrays: list[tuple[str, str, str]] = []
         self._grow(8)  # the depths of a settlement's records, but for nested frames
+        for cls in FIELDS:
+            self.keys(cls, 6)
+        self.at = self._keys
+        """Per class, the :meth:`keys` of each depth up to 6 at least: what a settlement's
+        own records (at depth 3 at most) read without a call."""
 
     def _grow(self, depth: int) -> None:
         while len(self._newlines) <= depth:
@@ -188,25 +193,32 @@ class _Layout:
         """The text around the values of a ``cls`` record at ``depth``: before the first
         value ``{`` and its key, before each other value ``,`` and its key, after the last
         the closing brace."""
-        found = self._keys.get((cls, depth))
-        if found is None:
-            self._grow(depth + 2)
-            inner, colon = self._newlines[depth + 1], self.colon
-            found = (
-                *(
-                    f"{',' if at else '{'}{inner}{_escape(name)}{colon}"
-                    for at, name in enumerate(FIELDS[cls])
-                ),
-                f"{self._newlines[depth]}}}",
+        by_depth = self._keys.get(cls)
+        if by_depth is None:
+            by_depth = self._keys[cls] = []
+        if depth < len(by_depth):
+            return by_depth[depth]
+        self._grow(depth + 2)
+        colon = self.colon
+        while len(by_depth) <= depth:
+            at = len(by_depth)
+            inner = self._newlines[at + 1]
+            by_depth.append(
+                (
+                    *(
+                        f"{',' if number else '{'}{inner}{_escape(name)}{colon}"
+                        for number, name in enumerate(FIELDS[cls])
+                    ),
+                    f"{self._newlines[at]}}}",
+                )
             )
-            self._keys[(cls, depth)] = found
-        return found
+        return by_depth[depth]
 
     def array(self, texts: list[str], depth: int) -> str:
-        """An array at ``depth`` of values already written at ``depth + 1``."""
+        """An array at ``depth`` of values already written at ``depth + 1`` (for a record
+        at ``depth - 1`` whose :meth:`keys` were read: they grow the layout deep enough)."""
         if not texts:
             return "[]"
-        self._grow(depth + 2)
         start, between, end = self.arrays[depth]
         return f"{start}{between.join(texts)}{end}"
 
@@ -218,14 +230,34 @@ _LAYOUTS: dict[int | None, _Layout] = {}
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
+_QUOTED: dict[str, str] = {}
+"""Texts written before, by value: longer or non-ASCII texts recur from one settlement to the
+next (a flag's message, a step's outcome naming the document), and finding one here costs a
+hash and a comparison, where escaping it again costs a pass per character (and a search
+for a surrogate, for text that is not printable)."""
+QUOTED_KEPT = 4096
+QUOTED_LONGEST = 2000
+"""A text longer than this is written each time, never kept."""
+_SHORT = 32
+"""ASCII text shorter than this (an id, a code) is escaped again, cheaper than a lookup."""
+
 
 def _text(value: object) -> str:
     """A ``str`` field's value, quoted and escaped."""
-    # printable text holds no surrogate; anything else is searched for one
-    if (type(value) is str or isinstance(value, StrEnum)) and (
-        value.isascii() or value.isprintable() or _SURROGATE.search(value) is None
-    ):
-        return _escape(value)
+    if type(value) is str or isinstance(value, StrEnum):
+        if len(value) < _SHORT and value.isascii():
+            return _escape(value)
+        quoted = _QUOTED.get(value)
+        if quoted is not None:
+            return quoted
+        # printable text holds no surrogate; anything else is searched for one
+        if value.isascii() or value.isprintable() or _SURROGATE.search(value) is None:
+            quoted = _escape(value)
+            if len(value) <= QUOTED_LONGEST:
+                if len(_QUOTED) >= QUOTED_KEPT:
+                    _QUOTED.clear()
+                _QUOTED[value] = quoted
+            return quoted
     raise Unvouched
 
 
@@ -243,11 +275,13 @@ def _optional_amount(value: object) -> str:
     return "null" if value is None else _amount(value)
 
 
-_INT_RANGE = range(-(2**63), 2**64)
+_INT_LOW, _INT_HIGH = -(2**63), 2**64
+"""What fits a 64-bit integer, signed or not: what the serialiser writes as a number
+without a detour (beyond it, it is left to the serialiser)."""
 
 
 def _int(value: object) -> str:
-    if type(value) is int and value in _INT_RANGE:
+    if type(value) is int and _INT_LOW <= value < _INT_HIGH:
         return str(value)
     raise Unvouched
 
@@ -419,42 +453,46 @@ def _write_policy(ref: PolicyRef, layout: _Layout, depth: int) -> str:
 
 
 # --- the settlement's own records -----------------------------------------------------------
+#
+# Written as pieces appended to one list, joined once at the end: Chinese text makes the whole
+# text two bytes a character, and each nesting of f-strings would copy (and widen) the text
+# of everything inside it again.
+
+_Writer = Callable[[object, _Layout, int, list[str]], None]
 
 
-def _rejection(reason: object, layout: _Layout, depth: int) -> str:
+def _rejection(reason: object, layout: _Layout, depth: int, out: list[str]) -> None:
     if type(reason) is not RejectionReason:
         raise Unvouched
-    k = layout.keys(RejectionReason, depth)
-    return (
-        f"{k[0]}{_text(reason.code)}{k[1]}{_text(reason.message)}"
-        f"{k[2]}{_citation(reason.citation, layout, depth + 1)}{k[3]}"
-    )
+    k = layout.at[RejectionReason][depth]
+    out += (k[0], _text(reason.code), k[1], _text(reason.message), k[2])
+    out += (_citation(reason.citation, layout, depth + 1), k[3])
 
 
-def _conversion(value: object, layout: _Layout, depth: int) -> str:
+def _conversion(value: object, layout: _Layout, depth: int, out: list[str]) -> None:
     if value is None:
-        return "null"
+        out.append("null")
+        return
     if type(value) is not ConversionOutcome:
         raise Unvouched
-    k = layout.keys(ConversionOutcome, depth)
-    return (
-        f"{k[0]}{_text(value.at)}{k[1]}{_text(value.ward)}{k[2]}{_choice(value.mode, _MODES)}"
-        f"{k[3]}{_citation(value.citation, layout, depth + 1)}{k[4]}"
-    )
+    k = layout.at[ConversionOutcome][depth]
+    out += (k[0], _text(value.at), k[1], _text(value.ward), k[2], _choice(value.mode, _MODES))
+    out += (k[3], _citation(value.citation, layout, depth + 1), k[4])
 
 
-def _time_limit(value: object, layout: _Layout, depth: int) -> str:
+def _time_limit(value: object, layout: _Layout, depth: int, out: list[str]) -> None:
     if type(value) is not TimeLimit:
         raise Unvouched
     status = value.status
     if type(status) is not TimeLimitStatus:
         raise Unvouched
-    k = layout.keys(TimeLimit, depth)
-    return (
+    k = layout.at[TimeLimit][depth]
+    out += (
         f"{k[0]}{_optional_int(value.limit_hours)}{k[1]}"
         f"{_optional_int(value.extended_limit_hours)}{k[2]}{_text(value.duration_hours)}"
-        f"{k[3]}{_int(value.duration_seconds)}{k[4]}{_TIME_LIMITS[status._value_]}"
-        f"{k[5]}{_citation(value.citation, layout, depth + 1)}{k[6]}"
+        f"{k[3]}{_int(value.duration_seconds)}{k[4]}{_TIME_LIMITS[status._value_]}{k[5]}",
+        _citation(value.citation, layout, depth + 1),
+        k[6],
     )
 
 
@@ -463,7 +501,7 @@ def _bounds(value: object, layout: _Layout, depth: int) -> str:
         return "null"
     if type(value) is not MergeWindowBounds:
         raise Unvouched
-    k = layout.keys(MergeWindowBounds, depth)
+    k = layout.at[MergeWindowBounds][depth]
     return (
         f"{k[0]}{_choice(value.basis, _BASES)}{k[1]}{_optional_text(value.start)}"
         f"{k[2]}{_text(value.end)}{k[3]}{_optional_text(value.first_day)}"
@@ -471,51 +509,52 @@ def _bounds(value: object, layout: _Layout, depth: int) -> str:
     )
 
 
-def _windows(value: object, layout: _Layout, depth: int) -> str:
+def _windows(value: object, layout: _Layout, depth: int, out: list[str]) -> None:
     if value is None:
-        return "null"
+        out.append("null")
+        return
     if type(value) is not MergeWindows:
         raise Unvouched
-    k = layout.keys(MergeWindows, depth)
-    return (
-        f"{k[0]}{_bounds(value.pre_admission, layout, depth + 1)}"
-        f"{k[1]}{_bounds(value.post_discharge, layout, depth + 1)}{k[2]}"
+    k = layout.at[MergeWindows][depth]
+    out += (
+        k[0],
+        _bounds(value.pre_admission, layout, depth + 1),
+        k[1],
+        _bounds(value.post_discharge, layout, depth + 1),
+        k[2],
     )
 
 
-def _calculation(value: object, layout: _Layout, depth: int) -> str:
+def _calculation(value: object, layout: _Layout, depth: int, out: list[str]) -> None:
     if type(value) is not CalculationStep:
         raise Unvouched
-    k = layout.keys(CalculationStep, depth)
-    return (
-        f"{k[0]}{_text(value.label)}{k[1]}{_amount(value.amount)}"
-        f"{k[2]}{_optional_text(value.note)}{k[3]}"
-    )
+    k = layout.at[CalculationStep][depth]
+    out += (k[0], _text(value.label), k[1], _amount(value.amount), k[2])
+    out += (_optional_text(value.note), k[3])
 
 
-def _payment(value: object, layout: _Layout, depth: int) -> str:
+def _payment(value: object, layout: _Layout, depth: int, out: list[str]) -> None:
     if value is None:
-        return "null"
+        out.append("null")
+        return
     if type(value) is not Payment:
         raise Unvouched
-    k = layout.keys(Payment, depth)
+    k = layout.at[Payment][depth]
     inner = depth + 1
-    steps = [_calculation(step, layout, inner + 1) for step in _tuple(value.calculation)]
-    return (
-        f"{k[0]}{_text(value.patient)}{k[1]}{_text(value.agency)}"
-        f"{k[2]}{_bool(value.counts_toward_annual_inpatient_cap)}"
-        f"{k[3]}{_citation(value.patient_citation, layout, inner)}"
-        f"{k[4]}{_citation(value.agency_citation, layout, inner)}"
-        f"{k[5]}{_optional_amount(value.agency_amount)}{k[6]}{layout.array(steps, inner)}"
-        f"{k[7]}{_optional_text(value.basis)}{k[8]}{_optional_text(value.units)}{k[9]}"
-    )
+    out += (k[0], _text(value.patient), k[1], _text(value.agency), k[2])
+    out += (_bool(value.counts_toward_annual_inpatient_cap), k[3])
+    out += (_citation(value.patient_citation, layout, inner), k[4])
+    out += (_citation(value.agency_citation, layout, inner), k[5])
+    out += (_optional_amount(value.agency_amount), k[6])
+    _array(value.calculation, layout, inner, _calculation, out)
+    out += (k[7], _optional_text(value.basis), k[8], _optional_text(value.units), k[9])
 
 
-def _totals(value: object, layout: _Layout, depth: int) -> str:
+def _totals(value: object, layout: _Layout, depth: int, out: list[str]) -> None:
     if type(value) is not Totals:
         raise Unvouched
-    k = layout.keys(Totals, depth)
-    return (
+    k = layout.at[Totals][depth]
+    out.append(
         f"{k[0]}{_amount(value.input)}{k[1]}{_amount(value.included)}"
         f"{k[2]}{_amount(value.not_merged)}{k[3]}{_amount(value.disallowed)}"
         f"{k[4]}{_amount(value.merged_pre_admission)}"
@@ -523,36 +562,67 @@ def _totals(value: object, layout: _Layout, depth: int) -> str:
     )
 
 
-def _flag(value: object, layout: _Layout, depth: int) -> str:
+def _flag(value: object, layout: _Layout, depth: int, out: list[str]) -> None:
     if type(value) is not Flag:
         raise Unvouched
-    k = layout.keys(Flag, depth)
-    ids = [_text(charge_id) for charge_id in _tuple(value.charge_ids)]
-    return (
-        f"{k[0]}{_text(value.code)}{k[1]}{_choice(value.severity, _SEVERITIES)}"
-        f"{k[2]}{_text(value.message)}{k[3]}{_citation(value.citation, layout, depth + 1)}"
-        f"{k[4]}{layout.array(ids, depth + 1)}{k[5]}"
-    )
+    k = layout.at[Flag][depth]
+    inner = depth + 1
+    out += (k[0], _text(value.code), k[1], _choice(value.severity, _SEVERITIES), k[2])
+    out += (_text(value.message), k[3], _citation(value.citation, layout, inner), k[4])
+    ids = _tuple(value.charge_ids)
+    if ids:
+        start, between, end = layout.arrays[inner]
+        out += (start, between.join([_text(charge_id) for charge_id in ids]), end, k[5])
+    else:
+        out += ("[]", k[5])
 
 
-def _step(value: object, layout: _Layout, depth: int) -> str:
-    if type(value) is not TraceStep:
-        raise Unvouched
-    return _shared(value, layout, depth, _write_step)
+def _trace(values: object, layout: _Layout, out: list[str]) -> None:
+    """The ``trace`` array (depth 1): each step's text at depth 2, written once per step
+    object (see :func:`_shared`; the lookup is inlined, a settlement has a dozen steps)."""
+    steps = _tuple(values)
+    if not steps:
+        out.append("[]")
+        return
+    start, between, end = layout.arrays[1]
+    tag = layout.tags[2]
+    get = _SHARED.get
+    before = start
+    for step in steps:
+        if type(step) is not TraceStep:
+            raise Unvouched
+        entry = get(id(step))
+        text = entry[1].get(tag) if entry is not None and entry[0] is step else None
+        if text is None:
+            text = _shared(step, layout, 2, _write_step)
+        out += (before, text)
+        before = between
+    out.append(end)
 
 
-def _records(values: object, layout: _Layout, write: Callable[[object, _Layout, int], str]) -> str:
-    """A tuple field of the settlement (depth 1), its records at depth 2."""
-    return layout.array([write(value, layout, 2) for value in _tuple(values)], 1)
+def _array(values: object, layout: _Layout, depth: int, write: _Writer, out: list[str]) -> None:
+    """A tuple of records at ``depth``, each written at ``depth + 1``."""
+    records = _tuple(values)
+    if not records:
+        out.append("[]")
+        return
+    start, between, end = layout.arrays[depth]
+    before = start
+    for record in records:
+        out.append(before)
+        write(record, layout, depth + 1, out)
+        before = between
+    out.append(end)
 
 
-def _lines(values: object, layout: _Layout) -> list[str]:
-    """The pieces of the ``lines`` array (depth 1): per line, its text up to the citation,
-    then the citation's text, shared by every line that holds the same citation."""
+def _lines(values: object, layout: _Layout, out: list[str]) -> None:
+    """The ``lines`` array (depth 1): per line, its text up to the citation, then the
+    citation's text, shared by every line that holds the same citation."""
     lines = _tuple(values)
     if not lines:
-        return ["[]"]
-    k0, k1, k2, k3, k4, k5, k6 = layout.keys(Line, 2)
+        out.append("[]")
+        return
+    k0, k1, k2, k3, k4, k5, k6 = layout.at[Line][2]
     start, between, end = layout.arrays[1]
     # The texts of the values lines share (a disposition, a reason code, a citation), one
     # table per field, by the value's identity: the lines hold them for the whole call, so
@@ -560,8 +630,7 @@ def _lines(values: object, layout: _Layout) -> list[str]:
     dispositions: dict[int, str] = {}
     reasons: dict[int, str] = {}
     citations: dict[int, str] = {}
-    pieces: list[str] = []
-    append = pieces.append
+    append = out.append
     before, after = start + k0, f"{k6}{between}{k0}"
     for line in lines:
         if type(line) is not Line:
@@ -572,6 +641,9 @@ def _lines(values: object, layout: _Layout) -> list[str]:
         reason, citation = fields["reason"], fields["citation"]
         if type(amount) is not Decimal or type(allowed) is not Decimal:
             raise Unvouched
+        # an included line allowed in full holds the same Decimal twice: one str() for both
+        allowed_text = str(allowed)
+        amount_text = allowed_text if amount is allowed else str(amount)
         if type(charge_id) is str and charge_id.isascii():
             charge_id = _escape(charge_id)
         else:
@@ -584,34 +656,46 @@ def _lines(values: object, layout: _Layout) -> list[str]:
         quoted = reasons.get(id(reason))
         if quoted is None:
             quoted = reasons[id(reason)] = _text(reason)
-        append(f'{before}{charge_id}{k1}{chosen}{k2}"{amount!s}"{k3}"{allowed!s}"{k4}{quoted}{k5}')
+        append(
+            f'{before}{charge_id}{k1}{chosen}{k2}"{amount_text}"{k3}"{allowed_text}"{k4}{quoted}{k5}'
+        )
         cited = citations.get(id(citation))
         if cited is None:
             cited = citations[id(citation)] = _citation(citation, layout, 3)
         append(cited)
         before = after
     append(k6 + end)
-    return pieces
 
 
 def _settlement(value: Settlement, layout: _Layout) -> str:
-    k = layout.keys(Settlement, 0)
+    k = layout.at[Settlement][0]
     programme = value.programme
     if type(programme) is not Programme:
         raise Unvouched
-    head = (
-        f"{k[0]}{_text(value.episode_id)}{k[1]}{_policy(value.policy, layout, 1)}"
+    out = [
+        k[0],
+        _text(value.episode_id),
+        k[1],
+        _policy(value.policy, layout, 1),
         f"{k[2]}{_text(value.library_version)}{k[3]}{_PROGRAMMES[programme._value_]}"
-        f"{k[4]}{_choice(value.status, _STATUSES)}"
-        f"{k[5]}{_records(value.rejection_reasons, layout, _rejection)}"
-        f"{k[6]}{_choice(value.settled_as, _SETTLED_AS)}"
-        f"{k[7]}{_conversion(value.conversion, layout, 1)}"
-        f"{k[8]}{_time_limit(value.time_limit, layout, 1)}"
-        f"{k[9]}{_windows(value.windows, layout, 1)}{k[10]}{_payment(value.payment, layout, 1)}"
-        f"{k[11]}"
-    )
-    tail = (
-        f"{k[12]}{_totals(value.totals, layout, 1)}{k[13]}{_records(value.flags, layout, _flag)}"
-        f"{k[14]}{_records(value.trace, layout, _step)}{k[15]}"
-    )
-    return "".join([head, *_lines(value.lines, layout), tail])
+        f"{k[4]}{_choice(value.status, _STATUSES)}{k[5]}",
+    ]
+    _array(value.rejection_reasons, layout, 1, _rejection, out)
+    out += (k[6], _choice(value.settled_as, _SETTLED_AS), k[7])
+    _conversion(value.conversion, layout, 1, out)
+    out.append(k[8])
+    _time_limit(value.time_limit, layout, 1, out)
+    out.append(k[9])
+    _windows(value.windows, layout, 1, out)
+    out.append(k[10])
+    _payment(value.payment, layout, 1, out)
+    out.append(k[11])
+    _lines(value.lines, layout, out)
+    out.append(k[12])
+    _totals(value.totals, layout, 1, out)
+    out.append(k[13])
+    _array(value.flags, layout, 1, _flag, out)
+    out.append(k[14])
+    _trace(value.trace, layout, out)
+    out.append(k[15])
+    return "".join(out)
