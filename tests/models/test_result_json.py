@@ -11,6 +11,7 @@ writer does not vouch for, showing that it stands down.
 
 from __future__ import annotations
 
+import tracemalloc
 import warnings
 from collections.abc import Callable
 from decimal import Decimal
@@ -28,6 +29,7 @@ from daycare_settle import load_policy, settle
 from daycare_settle.models import Programme
 from daycare_settle.models import result_json as module
 from daycare_settle.models.common import FrozenModel
+from daycare_settle.models.episode import COMPACT_FROM
 from daycare_settle.models.result_json import FIELDS, write_settlement
 from daycare_settle.models.settlement import (
     Citation,
@@ -542,3 +544,21 @@ def test_the_writer_never_changes_the_result_of_a_settlement_over_time() -> None
     for path in EXAMPLES[1:4]:
         _settled(path).to_json(indent=None)
     assert result.to_json() == first
+
+
+def test_writing_a_large_settlement_leaves_its_lines_as_compact_as_they_were() -> None:
+    """A large settlement's lines keep their values against the class's shared key table
+    (``trusted_compact``); reading a line's ``__dict__`` would give it a dict of its own for
+    good (about 100 bytes a line). The writer reads attributes."""
+    charges = [charge(f"c{n}", "2025-03-10T10:00") for n in range(COMPACT_FROM + 1000)]
+    result = settle(episode(charges=charges), policy="panzhihua")
+    settle(episode(), policy="panzhihua").to_json(indent=None)  # the layout and shared texts
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        text = result.to_json(indent=None)
+        del text
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 20 * len(result.lines)

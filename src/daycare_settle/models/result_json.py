@@ -151,7 +151,7 @@ def write_settlement(settlement: Settlement, indent: int | None) -> str | None:
         layout = _LAYOUTS.setdefault(indent, _Layout(indent))
     try:
         return _settlement(settlement, layout)
-    except (Unvouched, AttributeError, KeyError):  # a constructed record lacking a field
+    except (Unvouched, AttributeError):  # AttributeError: a constructed record lacks a field
         return None
 
 
@@ -635,10 +635,10 @@ def _lines(values: object, layout: _Layout, out: list[str]) -> None:
     for line in lines:
         if type(line) is not Line:
             raise Unvouched
-        fields = line.__dict__  # what the serialiser reads too
-        charge_id, disposition = fields["charge_id"], fields["disposition"]
-        amount, allowed = fields["amount"], fields["allowed_amount"]
-        reason, citation = fields["reason"], fields["citation"]
+        # attributes, not __dict__: reading that of a large settlement's line (whose values
+        # are kept against the class's shared key table) would make it a dict of its own
+        charge_id, disposition, reason = line.charge_id, line.disposition, line.reason
+        amount, allowed, citation = line.amount, line.allowed_amount, line.citation
         if type(amount) is not Decimal or type(allowed) is not Decimal:
             raise Unvouched
         # an included line allowed in full holds the same Decimal twice: one str() for both
