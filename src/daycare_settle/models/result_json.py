@@ -626,12 +626,14 @@ def _lines(values: object, layout: _Layout, out: list[str]) -> None:
     start, between, end = layout.arrays[1]
     # The texts of the values lines share (a disposition, a reason code, a citation), one
     # table per field, by the value's identity: the lines hold them for the whole call, so
-    # no id is reused; each value is checked the first time it is met.
+    # no id is reused; each value is checked the first time it is met. A disposition's text
+    # comes with the keys around it, a reason's with the quote before and the key after it.
     dispositions: dict[int, str] = {}
     reasons: dict[int, str] = {}
     citations: dict[int, str] = {}
     append = out.append
     before, after = start + k0, f"{k6}{between}{k0}"
+    amounts = f'"{k3}"'
     for line in lines:
         if type(line) is not Line:
             raise Unvouched
@@ -652,13 +654,13 @@ def _lines(values: object, layout: _Layout, out: list[str]) -> None:
         if chosen is None:
             if type(disposition) is not Disposition:
                 raise Unvouched
-            chosen = dispositions[id(disposition)] = _DISPOSITIONS[disposition._value_]
+            chosen = dispositions[id(disposition)] = (
+                f'{k1}{_DISPOSITIONS[disposition._value_]}{k2}"'
+            )
         quoted = reasons.get(id(reason))
         if quoted is None:
-            quoted = reasons[id(reason)] = _text(reason)
-        append(
-            f'{before}{charge_id}{k1}{chosen}{k2}"{amount_text}"{k3}"{allowed_text}"{k4}{quoted}{k5}'
-        )
+            quoted = reasons[id(reason)] = f'"{k4}{_text(reason)}{k5}'
+        append(f"{before}{charge_id}{chosen}{amount_text}{amounts}{allowed_text}{quoted}")
         cited = citations.get(id(citation))
         if cited is None:
             cited = citations[id(citation)] = _citation(citation, layout, 3)
