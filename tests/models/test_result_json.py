@@ -366,6 +366,13 @@ def test_the_shared_texts_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         assert len(module._SHARED) <= 8
 
 
+def test_the_layouts_kept_are_bounded() -> None:
+    result = _settled(EXAMPLES[0])
+    for indent in range(12):
+        assert result.to_json(indent=indent) == result.model_dump_json(indent=indent)
+        assert len(module._LAYOUTS) <= module._LAYOUTS_KEPT
+
+
 # --- what the writer does not vouch for: it stands down -------------------------------------
 
 

@@ -28,7 +28,9 @@ the policy's ref are made once per compiled policy) are written once per depth a
 and their text reused: the cache is keyed by identity and holds the record beside its text,
 so an id is never reused while its text is kept; it is bounded (cleared when full). A frozen
 record never changes, so its text never goes stale. Sharing is found, never assumed: a
-record seen for the first time is simply written.
+record seen for the first time is simply written. Longer or non-ASCII texts are kept escaped
+by value (bounded too): a flag's message or a step's outcome recurs from one settlement to
+the next in new objects.
 
 A settlement's lines are written one short piece each (ASCII for ASCII ids and reasons),
 their citation's text shared between them, and the whole joined once: a settlement of
@@ -148,6 +150,8 @@ def write_settlement(settlement: Settlement, indent: int | None) -> str | None:
         return None
     layout = _LAYOUTS.get(indent)
     if layout is None:
+        if len(_LAYOUTS) >= _LAYOUTS_KEPT:
+            _LAYOUTS.clear()
         layout = _LAYOUTS.setdefault(indent, _Layout(indent))
     try:
         return _settlement(settlement, layout)
@@ -174,9 +178,9 @@ class _Layout:
         self._grow(8)  # the depths of a settlement's records, but for nested frames
         for cls in FIELDS:
             self.keys(cls, 6)
+        # per class, the keys of each depth up to 6 at least: what a settlement's own
+        # records (at depth 3 at most) read without a call
         self.at = self._keys
-        """Per class, the :meth:`keys` of each depth up to 6 at least: what a settlement's
-        own records (at depth 3 at most) read without a call."""
 
     def _grow(self, depth: int) -> None:
         while len(self._newlines) <= depth:
@@ -224,6 +228,8 @@ class _Layout:
 
 
 _LAYOUTS: dict[int | None, _Layout] = {}
+_LAYOUTS_KEPT = 8
+"""Layouts kept (by indent): the canonical 2 and compact text, and a few others."""
 
 
 # --- values ---------------------------------------------------------------------------------
