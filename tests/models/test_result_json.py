@@ -366,6 +366,39 @@ def test_the_shared_texts_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         assert len(module._SHARED) <= 8
 
 
+def test_steps_of_the_same_value_share_their_text_and_it_is_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two settlements of the same episode hold new step objects of the same value: the
+    second finds the first's texts; the table of step texts is bounded."""
+    first, second = _settled(EXAMPLES[0]), _settled(EXAMPLES[0])
+    assert any(a is not b for a, b in zip(first.trace, second.trace, strict=True))
+    module._STEPS.clear()
+    first.to_json()
+    kept = len(module._STEPS)
+    assert kept
+    assert_written_as_the_serialiser_writes(second)
+    assert len(module._STEPS) == kept
+    monkeypatch.setattr(module, "STEPS_KEPT", 4)
+    module._STEPS.clear()
+    for path in EXAMPLES[:4]:
+        assert_written_as_the_serialiser_writes(_settled(path))
+        assert len(module._STEPS) <= 4
+
+
+def test_a_step_is_told_apart_by_its_citation_and_reads() -> None:
+    """Steps equal in their texts but citing or reading other objects get their own text."""
+    result = _settled(EXAMPLES[0])
+    at = _read_step(result)
+    step = result.trace[at]
+    other_citation = step.model_copy(update={"citation": Citation(document="d", clause="c")})
+    other_reads = step.model_copy(
+        update={"parameters": (ParameterRead(name="n", value="v", provenance="explicit"),)}
+    )
+    changed = result.model_copy(update={"trace": (step, other_citation, other_reads, step)})
+    assert_written_as_the_serialiser_writes(changed)
+
+
 def test_the_layouts_kept_are_bounded() -> None:
     result = _settled(EXAMPLES[0])
     for indent in range(12):
@@ -429,6 +462,12 @@ UNVOUCHED: dict[str, Callable[[Settlement], Settlement]] = {
     "str-subclass-episode-id": lambda r: r.model_copy(update={"episode_id": Text("EP")}),
     "str-subclass-charge-id": lambda r: _line(r, charge_id=Text("c1")),
     "str-subclass-reason": lambda r: _line(r, reason=Text("IN_STAY")),
+    "str-subclass-outcome": lambda r: _step(r, outcome=Text("passed")),
+    "str-enum-outcome-then-a-subclass-read": lambda r: _step(
+        r,
+        outcome=Disposition.INCLUDED,
+        parameters=(ParameterRead.model_construct(name=Text("n"), value="v", provenance="p"),),
+    ),
     "str-subclass-citation": lambda r: _line(
         r, citation=Citation.model_construct(document=Text("d"), clause="c")
     ),

@@ -23,14 +23,16 @@ than a ``StrEnum``, text holding a lone surrogate (which the serialiser refuses)
 outside 64 bits, an indent that is not a non-negative ``int``, a settlement whose classes
 no longer have the fields listed here.
 
-Records the engine shares between settlements (citations, parameter reads, trace steps and
-the policy's ref are made once per compiled policy) are written once per depth and layout
-and their text reused: the cache is keyed by identity and holds the record beside its text,
-so an id is never reused while its text is kept; it is bounded (cleared when full). A frozen
-record never changes, so its text never goes stale. Sharing is found, never assumed: a
-record seen for the first time is simply written. Longer or non-ASCII texts are kept escaped
-by value (bounded too): a flag's message or a step's outcome recurs from one settlement to
-the next in new objects.
+Records the engine shares between settlements (citations, parameter reads, the policy's
+ref: made once per compiled policy) are written once per depth and layout and their text
+reused: the cache is keyed by identity and holds the record beside its text, so an id is
+never reused while its text is kept; it is bounded (cleared when full). A frozen record never
+changes, so its text never goes stale. Sharing is found, never assumed: a record seen for
+the first time is simply written. Trace steps recur from one settlement to the next mostly
+as new objects of the same value (an outcome text made again around a shared citation and
+shared reads): their texts are kept by value (their texts, and the identity of their
+citation and reads, held), bounded too. Longer or non-ASCII texts are kept escaped by value
+(bounded): a flag's message or a step's outcome recurs in new objects.
 
 A settlement's lines are written one short piece each (ASCII for ASCII ids and reasons),
 their citation's text shared between them, and the whole joined once: a settlement of
@@ -584,26 +586,57 @@ def _flag(value: object, layout: _Layout, depth: int, out: list[str]) -> None:
 
 
 def _trace(values: object, layout: _Layout, out: list[str]) -> None:
-    """The ``trace`` array (depth 1): each step's text at depth 2, written once per step
-    object (see :func:`_shared`; the lookup is inlined, a settlement has a dozen steps)."""
+    """The ``trace`` array (depth 1), each step's text at depth 2 (see :func:`_step`)."""
     steps = _tuple(values)
     if not steps:
         out.append("[]")
         return
     start, between, end = layout.arrays[1]
     tag = layout.tags[2]
-    get = _SHARED.get
     before = start
     for step in steps:
-        if type(step) is not TraceStep:
-            raise Unvouched
-        entry = get(id(step))
-        text = entry[1].get(tag) if entry is not None and entry[0] is step else None
-        if text is None:
-            text = _shared(step, layout, 2, _write_step)
-        out += (before, text)
+        out += (before, _step(step, layout, tag))
         before = between
     out.append(end)
+
+
+_STEPS: dict[tuple[object, ...], tuple[dict[str, str], object, tuple[object, ...]]] = {}
+"""Trace steps written before, by value: per (step, rule, outcome, quote, the citation's
+identity, each parameter read's identity), the text per layout and depth, with the citation
+and the reads held so that their ids are not reused."""
+STEPS_KEPT = 4096
+
+
+def _step(step: object, layout: _Layout, tag: str) -> str:
+    """A trace step's text at depth 2. A policy's steps recur from one settlement to the
+    next: some as the same objects, most as new objects of the same value (an outcome
+    text made again, the citation and the parameter reads shared). So the text is kept by
+    value; a step whose texts are not plain ``str`` is written the usual way."""
+    if type(step) is not TraceStep:
+        raise Unvouched
+    name, rule, outcome, quote = step.step, step.rule, step.outcome, step.quote
+    citation, reads = step.citation, step.parameters
+    if (
+        type(name) is not str
+        or type(rule) is not str
+        or type(outcome) is not str
+        or (quote is not None and type(quote) is not str)
+        or type(reads) is not tuple
+    ):
+        return _write_step(step, layout, 2)
+    key = (name, rule, outcome, quote, id(citation), *map(id, reads))
+    entry = _STEPS.get(key)
+    if entry is None:
+        if len(_STEPS) >= STEPS_KEPT:
+            _STEPS.clear()
+        texts: dict[str, str] = {}
+        text = texts[tag] = _write_step(step, layout, 2)  # checks the citation and reads
+        _STEPS[key] = (texts, citation, reads)
+        return text
+    found = entry[0].get(tag)
+    if found is None:
+        found = entry[0][tag] = _write_step(step, layout, 2)
+    return found
 
 
 def _array(values: object, layout: _Layout, depth: int, write: _Writer, out: list[str]) -> None:
