@@ -6,7 +6,6 @@ Every model is frozen. ``model_dump(mode="json")`` gives plain JSON with amounts
 
 from __future__ import annotations
 
-from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
@@ -246,78 +245,14 @@ class Settlement(FrozenModel):
     trace: tuple[TraceStep, ...]
 
     def to_json(self, *, indent: int | None = 2) -> str:
-        """Canonical JSON: same episode and same rule file give the same bytes."""
-        if indent is None and len(self.lines) >= WRITTEN_LINE_BY_LINE:
-            text = _compact_with_lines_written(self)
-            if text is not None:
-                return text
-        return self.model_dump_json(indent=indent)
+        """Canonical JSON: same episode and same rule file give the same bytes.
+
+        The text ``model_dump_json(indent=indent)`` writes, put together by
+        :mod:`.result_json` (a few times faster), or by the serialiser itself for a
+        settlement holding anything that writer does not vouch for."""
+        text = write_settlement(self, indent)
+        return self.model_dump_json(indent=indent) if text is None else text
 
 
-WRITTEN_LINE_BY_LINE = 4096
-"""From this many lines, compact JSON is put together from pieces (see below)."""
-
-
-def _compact_with_lines_written(settlement: Settlement) -> str | None:
-    """The compact JSON of a large settlement, byte for byte what ``model_dump_json`` writes,
-    with a lower peak of memory; None when a line holds something this writer does not
-    vouch for (then the serialiser writes it all).
-
-    The serialiser builds the whole text as UTF-8 and decodes it once: citations carry
-    Chinese, so the decoded ``str`` takes two bytes a character, and for a moment the bytes,
-    a one-byte draft and the two-byte text are all alive. Here the fields around ``lines``
-    are written by the serialiser, each line as one short ASCII piece plus its citation's
-    text (written once per citation object and shared), and ``str.join`` sizes the result
-    once. A line's texts are written as the serialiser writes them: quoted as they are
-    (printable text with no quote or backslash needs no escape), amounts as ``str()`` of
-    the Decimal (what pydantic-core writes), the disposition's value."""
-    names = tuple(type(settlement).model_fields)
-    at = names.index("lines")
-    head = settlement.model_dump_json(include=set(names[:at]))[1:-1]  # without the braces
-    tail = settlement.model_dump_json(include=set(names[at + 1 :]))[1:-1]
-    cited: dict[int, str] = {}
-    write_citation = Citation.__pydantic_serializer__.to_json
-    pieces = ["{", head, ',"lines":[' if head else '"lines":[']
-    append = pieces.append
-    before = "{"
-    for line in settlement.lines:
-        if type(line) is not Line:
-            return None
-        # the text of a str subclass (a reason code is a StrEnum) is what JSON holds
-        charge_id, reason, citation = str.__str__(line.charge_id), line.reason, line.citation
-        reason = str.__str__(reason)
-        disposition, amount, allowed = line.disposition, line.amount, line.allowed_amount
-        if (
-            type(disposition) is not Disposition
-            or type(amount) is not Decimal
-            or type(allowed) is not Decimal
-            or not (_plain_text(charge_id) and _plain_text(reason))
-        ):
-            return None
-        append(
-            f'{before}"charge_id":"{charge_id}","disposition":"{disposition.value}",'
-            f'"amount":"{amount}","allowed_amount":"{allowed}",'
-            f'"reason":"{reason}","citation":'
-        )
-        if citation is None:
-            append("null")
-        else:
-            if type(citation) is not Citation:
-                return None
-            text = cited.get(id(citation))  # the lines keep their citations alive
-            if text is None:
-                text = cited[id(citation)] = write_citation(citation).decode()
-            append(text)
-        before = "},{"
-    append("}]" if settlement.lines else "]")
-    if tail:
-        append(",")
-        append(tail)
-    append("}")
-    return "".join(pieces)
-
-
-def _plain_text(text: str) -> bool:
-    """Text JSON writes as it is between quotes (no control character, no quote, no
-    backslash, no lone surrogate)."""
-    return text.isprintable() and '"' not in text and "\\" not in text
+# The writer reads the models above; imported last, once they exist.
+from .result_json import write_settlement  # noqa: E402
