@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
+import itertools
 import json
 import pstats
 import shutil
@@ -103,18 +104,21 @@ class FloorEpisode(BaseModel):
 # --- inputs -------------------------------------------------------------------------------
 
 
-def episode(charges: int, number: int = 0) -> dict[str, Any]:
+def episode(charges: int, number: int = 0, *, day: int = 0) -> dict[str, Any]:
     """A Panzhihua day-surgery episode as a hospital sends it: ``charges`` charges, most in
-    the stay, some outpatient before admission (merged or not) and after discharge."""
+    the stay, some outpatient before admission (merged or not) and after discharge; admitted
+    ``day`` days after the benchmark's first admission (its times, and so its trace texts,
+    differ from day to day)."""
+    admitted = ADMITTED + dt.timedelta(days=day)
     items = []
     for k in range(charges):
         where = k % 10
         if where < 7:
-            setting, at = "day_care", ADMITTED + dt.timedelta(hours=1 + (k % 18))
+            setting, at = "day_care", admitted + dt.timedelta(hours=1 + (k % 18))
         elif where < 9:
-            setting, at = "outpatient", ADMITTED - dt.timedelta(days=1 + k % 5)
+            setting, at = "outpatient", admitted - dt.timedelta(days=1 + k % 5)
         else:
-            setting, at = "post_discharge", ADMITTED + dt.timedelta(days=2 + k % 5)
+            setting, at = "post_discharge", admitted + dt.timedelta(days=2 + k % 5)
         items.append(
             {
                 "id": f"c{k}",
@@ -128,8 +132,8 @@ def episode(charges: int, number: int = 0) -> dict[str, Any]:
     return {
         "episode_id": f"BENCH-{charges}-{number}",
         "programme": "day_surgery",
-        "admitted_at": ADMITTED.isoformat(),
-        "discharged_at": (ADMITTED + dt.timedelta(hours=20)).isoformat(),
+        "admitted_at": admitted.isoformat(),
+        "discharged_at": (admitted + dt.timedelta(hours=20)).isoformat(),
         "institution": {"id": "H-1", "tier": 3, "filed_programmes": ["day_surgery"]},
         "patient": {"id": f"P-{number}"},
         "consent_signed": True,
@@ -197,15 +201,31 @@ FULL = Sizes(50, 30, (20, 200, 2_000, 20_000), 2_000, 100_000, 20_000, 4_000)
 QUICK = Sizes(5, 1, (20, 200), 50, 500, 500, 16)
 
 
+POOL = 250
+"""Distinct 20-charge episodes the per-call figures cycle through (each admitted on another
+day, so that no text or record of one is simply the last one's: the result writer keeps the
+texts of recurring records, as it would for a hospital's stream of episodes)."""
+
+
+def cycling(items: Sequence[Any]) -> Callable[[], Any]:
+    """A function that returns the next of ``items`` on each call, round and round."""
+    return itertools.cycle(items).__next__
+
+
+def pool_of_episodes() -> list[dict[str, Any]]:
+    return [episode(20, number, day=number) for number in range(POOL)]
+
+
 def floor_and_core(sizes: Sizes) -> tuple[float, float, float]:
-    data = episode(20)
-    text = json.dumps(data)
+    datas = pool_of_episodes()
+    texts = [json.dumps(data) for data in datas]
+    data, text, data_again, text_again = (cycling(items) for items in (datas, texts) * 2)
     floor_dict, floor_json, core, e2e = interleaved(
         (
-            lambda: FloorEpisode.model_validate(data),
-            lambda: FloorEpisode.model_validate_json(text),
-            lambda: settle(data, policy=POLICY),
-            lambda: settle(text, policy=POLICY).to_json(indent=None),
+            lambda: FloorEpisode.model_validate(data()),
+            lambda: FloorEpisode.model_validate_json(text()),
+            lambda: settle(data_again(), policy=POLICY),
+            lambda: settle(text_again(), policy=POLICY).to_json(indent=None),
         ),
         sizes.loops,
         sizes.repeats,
@@ -225,22 +245,27 @@ def floor_and_core(sizes: Sizes) -> tuple[float, float, float]:
 
 
 def breakdown(sizes: Sizes) -> None:
-    """Where a 20-charge settlement's time goes, stage by stage (the stages ``settle`` runs)."""
-    data = episode(20)
-    text = json.dumps(data)
-    parsed = parse_episode(data)
+    """Where a 20-charge settlement's time goes, stage by stage (the stages ``settle`` runs),
+    each stage cycling through the same distinct episodes."""
+    datas = pool_of_episodes()
+    texts = [json.dumps(data) for data in datas]
+    parsed = [parse_episode(data) for data in datas]
     day = ADMITTED.date()
     policy = resolve_policy(POLICY, on=day)
-    result = settle_episode(parsed, policy)
+    results = [settle_episode(episode, policy) for episode in parsed]
+    data, floor_data, text, episode_, result = (
+        cycling(items) for items in (datas, datas, texts, parsed, results)
+    )
     stages: list[tuple[str, Callable[[], object]]] = [
-        ("parse a dict", lambda: parse_episode(data)),
-        ("parse JSON text", lambda: parse_episode(text)),
+        ("parse a dict", lambda: parse_episode(data())),
+        ("parse JSON text", lambda: parse_episode(text())),
         ("resolve_policy", lambda: resolve_policy(POLICY, on=day)),
-        ("decide (settle_episode)", lambda: settle_episode(parsed, policy)),
-        ("serialise (to_json)", lambda: result.to_json(indent=None)),
+        ("decide (settle_episode)", lambda: settle_episode(episode_(), policy)),
+        ("serialise (to_json)", lambda: result().to_json(indent=None)),
+        ("serialise, canonical", lambda: result().to_json()),
     ]
     print("where the time goes, 20 charges (the floor timed again alongside)")
-    runs: list[Callable[[], object]] = [lambda: FloorEpisode.model_validate(data)]
+    runs: list[Callable[[], object]] = [lambda: FloorEpisode.model_validate(floor_data())]
     floor_again, *times = interleaved(runs + [run for _, run in stages], sizes.loops, sizes.repeats)
     print(f"  {'floor, dict':<24} {us(floor_again):>10}")
     for (name, _), seconds in zip(stages, times, strict=True):
@@ -353,16 +378,16 @@ def batch(sizes: Sizes) -> None:
 
 def profile(sizes: Sizes, top: int = 15) -> None:
     """cProfile of the end-to-end run (JSON text in, canonical text out) of the 20-charge
-    episode: own time grouped by the library's source file (pydantic-core's validators and
+    episodes: own time grouped by the library's source file (pydantic-core's validators and
     serialisers, the standard library and builtins as groups of their own), then the
     functions with the most own time. The profiler inflates Python calls against native
     ones: read the shares, not the times."""
-    text = json.dumps(episode(20))
+    text = cycling([json.dumps(data) for data in pool_of_episodes()])
     runs = max(1, sizes.loops * 4)
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(runs):
-        settle(text, policy=POLICY).to_json()
+        settle(text(), policy=POLICY).to_json()
     profiler.disable()
     stats = pstats.Stats(profiler)
     rows = stats.stats  # type: ignore[attr-defined]
