@@ -25,6 +25,17 @@ Decisions:
   on; the command's ``--fail-fast`` stops after writing the first. Any other exception is a
   bug in the library and stops the run with its traceback rather than hiding in a record.
 - ``workers=1`` settles in the calling process (no pool): the single-core reference rate.
+- **Shards.** The command writing a regular file with several workers does not take the
+  records back through the pool's pipe (receiving, decoding and encoding again each ~16 KB
+  settlement cost its own process as much as a tenth of a worker's time): each worker
+  writes its chunk's output lines, UTF-8 as ``BatchRecord.to_json`` gives them, to a shard
+  in a temporary directory beside the output (the same file system) and sends back only
+  each record's facts (status, code, totals, byte length). The command appends the shards
+  in input order with a kernel copy (``os.copy_file_range``, else ``os.sendfile``, else
+  read and write), deletes each once copied, cuts after the first error record with
+  ``--fail-fast``, and removes the directory however the run ends. The file's bytes are
+  those written record by record, which standard output, a device, one worker and
+  ``--scheduler`` still are.
 - **Platform records** (``source="platform"``, ``batch --from platform``): each line is a
   platform record set (:mod:`daycare_settle.platform`), settled as
   :func:`~daycare_settle.platform.settle_records` does, to the same bytes as the episode it
@@ -84,6 +95,9 @@ Shard = tuple[str, list[Fact]]
 _T = TypeVar("_T")
 
 DEFAULT_CHUNK = 32
+SHARD_CHUNK = 128
+"""Episodes per chunk when workers write shards: the command's cost per chunk (a task
+through the pool, a shard opened, copied and deleted) is spread over more episodes."""
 EXIT_INTERRUPTED = 130  # as a shell reports SIGINT
 
 
@@ -185,7 +199,7 @@ def settle_chunk(
     return [_settle_one(line, item, policy, read) for line, item in chunk]
 
 
-def settle_block(
+def _settle_block(
     chunk: list[tuple[int, BatchItem]], policy: str, source: InputFormat = "episode"
 ) -> Block:
     """Settle a chunk into its output lines, UTF-8 encoded as the command writes them
@@ -225,7 +239,7 @@ def _settle_shard_in_worker(directory: str, chunk: list[tuple[int, BatchItem]]) 
     chunk's first line (chunks do not overlap); its facts go back to the command."""
     if _worker_policy is None:  # pragma: no cover - the initializer always ran
         raise RuntimeError("worker used before its initializer ran")
-    data, facts = settle_block(chunk, _worker_policy, _worker_source)
+    data, facts = _settle_block(chunk, _worker_policy, _worker_source)
     path = os.path.join(directory, str(chunk[0][0]))
     with open(path, "wb") as shard:
         shard.write(data)
@@ -286,7 +300,7 @@ def settle_many(
             yield BatchRecord.from_raw(raw)
 
 
-def worker_count(workers: int | None) -> int:
+def _worker_count(workers: int | None) -> int:
     """The number of worker processes: ``workers``, or every core when ``None``."""
     return workers if workers is not None else (os.cpu_count() or 1)
 
@@ -299,7 +313,7 @@ def _prepare(
     spec = policy_spec(policy)
     _reader(source)  # an unknown format raises before any line is read
     resolve_policy(spec)
-    count = worker_count(workers)
+    count = _worker_count(workers)
     if count < 1:
         raise ValueError("workers must be at least 1")
     if chunk_size < 1:
@@ -374,7 +388,7 @@ class BatchSummary:
         self.disallowed += record.disallowed
 
     def add_facts(self, facts: Iterable[Fact]) -> None:
-        """Count the records of a block (:func:`settle_block`) as :meth:`add` does."""
+        """Count the records of a block (:func:`_settle_block`) as :meth:`add` does."""
         for status, code, included, not_merged, disallowed, _ in facts:
             self._count(status, code)
             self.included += Decimal(included)
@@ -517,12 +531,13 @@ def run(
     fail_fast: bool = False,
     summary_file: str | None = None,
     scheduler: str | None = None,
-    chunk_size: int = DEFAULT_CHUNK,
+    chunk_size: int | None = None,
     source_format: InputFormat = "episode",
 ) -> int:
     """The ``batch`` command: 0 when every line settled or was rejected, 1 when some line
     was an error record (with ``--fail-fast``, after the first), 130 when interrupted;
-    library errors (unknown policy, unreadable file) raise."""
+    library errors (unknown policy, unreadable file) raise. ``chunk_size`` defaults to
+    :data:`SHARD_CHUNK` when workers write shards, else :data:`DEFAULT_CHUNK`."""
     if scheduler is not None and source == "-":
         raise DaycareSettleError("--scheduler: the workers read the input file, give a path")
     _reader(source_format)
@@ -536,7 +551,7 @@ def run(
     try:
         # a regular file written by a pool: the workers write shards beside it, which are
         # appended to it here through its descriptor (nothing goes through its text layer)
-        if scheduler is None and out != "-" and worker_count(workers) > 1:
+        if scheduler is None and out != "-" and _worker_count(workers) > 1:
             shards = _shard_directory(out)
         sink: IO[str] = sys.stdout if out == "-" else _open_output(out)
         try:
@@ -545,8 +560,8 @@ def run(
                     reader,
                     policy,
                     shards,
-                    workers=worker_count(workers),
-                    chunk_size=chunk_size,
+                    workers=_worker_count(workers),
+                    chunk_size=SHARD_CHUNK if chunk_size is None else chunk_size,
                     source=source_format,
                 )
                 interrupted = _write_shards(
@@ -559,7 +574,7 @@ def run(
                     policy,
                     workers=workers,
                     scheduler=scheduler,
-                    chunk_size=chunk_size,
+                    chunk_size=DEFAULT_CHUNK if chunk_size is None else chunk_size,
                     source_format=source_format,
                 )
                 interrupted = _write(records, sink, summary, progress, fail_fast=fail_fast)
