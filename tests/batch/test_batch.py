@@ -158,7 +158,8 @@ def test_interrupt_keeps_what_was_written_and_exits_130(
 
     monkeypatch.setattr("daycare_settle.batch.settle_many", interrupted)
     source, out = write(tmp_path, lines), tmp_path / "out.jsonl"
-    assert main(["batch", str(source), "--policy", "panzhihua", "--out", str(out)]) == 130
+    argv = ["batch", str(source), "--policy", "panzhihua", "--out", str(out), "--workers", "1"]
+    assert main(argv) == 130  # several workers write a file by shards: test_batch_shards.py
     assert out.read_text(encoding="utf-8").splitlines() == expected(lines)[:1]
     assert "interrupted after 1 episodes" in capsys.readouterr().err
 
