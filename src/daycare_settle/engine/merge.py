@@ -304,25 +304,42 @@ def _refusals(rule: MergeWindow | MergeDuringStay, citation: Citation | None) ->
 
 
 def _during_stay(episode: Episode, policy: Policy, plan: StayPlan, rule: MergeDuringStay) -> Placer:
-    # The conditions in their fixed order: institution, relatedness, category.
-    elsewhere, unrelated, other_category, categories = once_per_policy(
-        policy, rule, "place.during_stay", lambda: _refusals(rule, plan.citation)
+    refused = _first_refusal(
+        episode,
+        rule,
+        once_per_policy(policy, rule, "place.during_stay", lambda: _refusals(rule, plan.citation)),
     )
-    own = episode.institution.id if rule.same_institution else None
-    related = rule.requires_related
     citation = plan.citation
     reason = LineReason.MERGED_DURING_STAY
 
     def place(charge: Charge) -> Placement:
+        refusal = refused(charge)
+        if refusal is not None:
+            return refusal
+        return new_tuple(Placement, (INCLUDED, charge.amount, reason, citation, None))
+
+    return place
+
+
+def _first_refusal(
+    episode: Episode, rule: MergeWindow | MergeDuringStay, refusals: _Refusals
+) -> Callable[[Charge], Placement | None]:
+    """A merge rule's conditions in their fixed order (institution, relatedness, category):
+    the refusal of the first a charge fails, or ``None`` when it meets them all."""
+    elsewhere, unrelated, other_category, categories = refusals
+    own = episode.institution.id if rule.same_institution else None
+    related = rule.requires_related
+
+    def refused(charge: Charge) -> Placement | None:
         if own is not None and (charge.institution_id or own) != own:
             return elsewhere
         if related and not charge.related:
             return unrelated
         if categories is not None and charge.category not in categories:
             return other_category
-        return new_tuple(Placement, (INCLUDED, charge.amount, reason, citation, None))
+        return None
 
-    return place
+    return refused
 
 
 def _bound(episode: Episode, side: Side, rule: MergeRule) -> Bound:
@@ -476,7 +493,7 @@ def _side_window(
 ) -> Placer:
     # The conditions in their fixed order: institution, relatedness, category; then the
     # window (see _window_instants).
-    before, outside, (elsewhere, unrelated, other_category, categories) = once_per_policy(
+    before, outside, refusals = once_per_policy(
         policy,
         rule,
         f"place.window.{plan.side}",
@@ -488,8 +505,7 @@ def _side_window(
             _refusals(rule, plan.citation),
         ),
     )
-    own = episode.institution.id if rule.same_institution else None
-    related = rule.requires_related
+    refused = _first_refusal(episode, rule, refusals)
     from_day, from_moment, before_day, to_moment = _window_instants(plan)
     side, reason, citation = plan.side, _MERGED[plan.side], plan.citation
 
@@ -497,12 +513,9 @@ def _side_window(
         at = charge.at
         if discharged is not None and at < discharged:
             return before
-        if own is not None and (charge.institution_id or own) != own:
-            return elsewhere
-        if related and not charge.related:
-            return unrelated
-        if categories is not None and charge.category not in categories:
-            return other_category
+        refusal = refused(charge)
+        if refusal is not None:
+            return refusal
         if (
             (from_day is not None and at < from_day)
             or (from_moment is not None and at < from_moment)
