@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from decimal import Decimal
 
-from daycare_settle.engine.lines import build_lines, build_totals, included, not_merged
+from daycare_settle.engine.lines import build_lines_and_totals, included, not_merged
 from daycare_settle.models.episode import COMPACT_FROM, Charge
 from daycare_settle.models.settlement import Citation
 
@@ -33,12 +33,11 @@ def test_compact_lines_of_a_large_settlement_equal_the_lines_of_a_small_one() ->
         included(c.amount, "IN_STAY", CITED) if n % 3 else not_merged("OUTSIDE", None)
         for n, c in enumerate(charges)
     ]
-    large = build_lines(charges, placements)
-    small = build_lines(charges[:2], placements[:2])
+    large, totals = build_lines_and_totals(charges, placements)
+    small, _ = build_lines_and_totals(charges[:2], placements[:2])
     assert large[:2] == small
     assert [line.model_dump_json() for line in large[:2]] == [
         line.model_dump_json() for line in small
     ]
     assert sys.getsizeof(large[0].__dict__) < sys.getsizeof(small[0].__dict__)
-    totals = build_totals(charges, placements)
     assert totals.input == sum((c.amount for c in charges), Decimal("0.00"))

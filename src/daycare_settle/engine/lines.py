@@ -54,21 +54,12 @@ def disallowed(reason: str, citation: Citation | None) -> Placement:
     return new_tuple(Placement, (DISALLOWED, ZERO, reason, citation, None))
 
 
-def build_lines(charges: Sequence[Charge], placements: Sequence[Placement]) -> tuple[Line, ...]:
-    return build_lines_and_totals(charges, placements)[0]
-
-
-def build_totals(charges: Sequence[Charge], placements: Sequence[Placement]) -> Totals:
-    """Included is the allowed part; what an included line was capped by counts as
-    disallowed; not-merged lines count in full."""
-    return build_lines_and_totals(charges, placements)[1]
-
-
 def build_lines_and_totals(
     charges: Sequence[Charge], placements: Sequence[Placement]
 ) -> tuple[tuple[Line, ...], Totals]:
-    """One line per charge and the totals, in one pass over the charges (see
-    :func:`build_totals` for what each total counts)."""
+    """One line per charge and the totals, in one pass over the charges. Included is the
+    allowed part; what an included line was capped by counts as disallowed; not-merged
+    lines count in full."""
     if len(charges) != len(placements):  # pragma: no cover - an engine bug, never input
         raise AssertionError("every charge must be placed exactly once")
     total = included_sum = not_merged_sum = disallowed_sum = pre = post = ZERO

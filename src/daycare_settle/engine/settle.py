@@ -41,9 +41,7 @@ from .fees import place_daily_fees
 from .findings import Findings
 from .lines import (
     Placement,
-    build_lines,
     build_lines_and_totals,
-    build_totals,
     disallowed,
     not_merged,
 )
@@ -390,6 +388,7 @@ def _not_covered(episode: Episode, policy: Policy, findings: Findings) -> Settle
     )
     placements = _reject_all(episode, reason)
     time_limit = check_time_limit(episode, policy, None, findings)
+    lines, totals = build_lines_and_totals(episode.charges, placements)
     return Settlement(
         episode_id=episode.episode_id,
         policy=policy.ref,
@@ -399,8 +398,8 @@ def _not_covered(episode: Episode, policy: Policy, findings: Findings) -> Settle
         settled_as=None,
         time_limit=time_limit.model_copy(update={"citation": reason.citation}),
         payment=None,
-        lines=build_lines(episode.charges, placements),
-        totals=build_totals(episode.charges, placements),
+        lines=lines,
+        totals=totals,
         flags=tuple(findings.flags),
         trace=tuple(findings.trace),
     )
