@@ -265,15 +265,9 @@ and the refusals, which depend on the policy alone (a reason and a citation), ar
 record per policy, so that placing a charge is a few comparisons."""
 
 
-def place_during_stay(
-    episode: Episode, policy: Policy, plan: StayPlan, charge: Charge
-) -> Placement:
-    """Decide an outpatient-booked charge dated inside the stay (admission to discharge)."""
-    return during_stay_placer(episode, policy, plan)(charge)
-
-
 def during_stay_placer(episode: Episode, policy: Policy, plan: StayPlan) -> Placer:
-    """:func:`place_during_stay` for every such charge of ``episode``."""
+    """The placer of the outpatient-booked charges dated inside the stay (admission to
+    discharge)."""
     make: Callable[[Episode, Policy, StayPlan, Any], Placer] = _DURING_PLACERS[type(plan.rule)]
     return make(episode, policy, plan, plan.rule)
 
@@ -431,16 +425,10 @@ def _pathway_edge(side: Side, bound: Bound, window: ClinicalPathwayWindow) -> st
     return f"until the end of the clinical pathway at {end}"
 
 
-def place_outside_charge(
-    episode: Episode, policy: Policy, plan: SidePlan, charge: Charge
-) -> Placement:
-    """Decide an outpatient charge dated before admission, or a post-discharge candidate
-    (booked ``post_discharge``, or booked ``outpatient`` and dated after discharge)."""
-    return side_placer(episode, policy, plan)(charge)
-
-
 def side_placer(episode: Episode, policy: Policy, plan: SidePlan) -> Placer:
-    """:func:`place_outside_charge` for every charge of ``plan``'s side of ``episode``.
+    """The placer of ``plan``'s side of ``episode``: outpatient charges dated before
+    admission, or post-discharge candidates (booked ``post_discharge``, or booked
+    ``outpatient`` and dated after discharge).
 
     A post-discharge candidate dated before discharge is no post-discharge cost, whatever
     the window; then a side a conversion dropped merges nothing; then the side's rule."""

@@ -18,26 +18,15 @@ from .lines import INCLUDED, Placement, disallowed, new_tuple, not_merged
 from .trace import cite, once_per_policy
 
 
-def place_stay_charge(
-    episode: Episode,
-    policy: Policy,
-    patient_rule: PatientSide,
-    conversion: ConvertToOrdinaryInpatient | None,
-    charge: Charge,
-) -> Placement:
-    """Decide a ``day_care`` or ``inpatient`` charge."""
-    return stay_placer(episode, policy, patient_rule, conversion)(charge)
-
-
 def stay_placer(
     episode: Episode,
     policy: Policy,
     patient_rule: PatientSide,
     conversion: ConvertToOrdinaryInpatient | None,
 ) -> Callable[[Charge], Placement]:
-    """:func:`place_stay_charge` for every ``day_care`` or ``inpatient`` charge of
-    ``episode``: the stay's edges are fixed once per settlement, and the refusals (a reason
-    and a citation, one shared record each) once per policy."""
+    """The placer of the ``day_care`` and ``inpatient`` charges of ``episode``: the stay's
+    edges are fixed once per settlement, and the refusals (a reason and a citation, one
+    shared record each) once per policy."""
     admitted, discharged = episode.admitted_at, episode.discharged_at
     patient_citation = cite(policy, patient_rule)
     outside, without_conversion = once_per_policy(
