@@ -33,18 +33,13 @@ def day_care_span(episode: Episode) -> dt.timedelta:
     return end - episode.admitted_at
 
 
-def day_care_seconds(episode: Episode) -> int:
-    """Whole seconds of :func:`day_care_span` (the limit itself is judged on the exact span)."""
-    return int(day_care_span(episode).total_seconds())
-
-
 def check_time_limit(
     episode: Episode, policy: Policy, rule: TimeLimitRule | None, findings: Findings
 ) -> TimeLimit:
     """Measure the day-care span against the programme's time-limit rule; ``rule`` is
     ``None`` only for an episode no programme covers (measured, judged against nothing)."""
     span = day_care_span(episode)
-    seconds = int(span.total_seconds())  # day_care_seconds, from the span at hand
+    seconds = int(span.total_seconds())  # whole seconds; the limit is judged on the exact span
     micro = Decimal(span // _MICROSECOND)
     hours = str((micro / _MICROSECONDS_AN_HOUR).quantize(_HOURS_PLACES))
     if rule is None:

@@ -110,12 +110,10 @@ def step(
     )
 
 
-def _rule_texts(policy: Policy, rule: Rule | None) -> _RuleTexts:
+def _rule_texts(policy: Policy, rule: Rule) -> _RuleTexts:
     """What a trace step takes from its rule: the citation, the clause's quote (with its
     reading), and the note appended to the outcome of a value that is a reading. Made once
     per policy and (clause, provenance, note): a policy's steps repeat in every settlement."""
-    if rule is None:
-        return _NO_RULE
     source = rule.source
     provenance = rule.provenance
     key = (source, provenance, rule.note)
@@ -132,7 +130,6 @@ def _rule_texts(policy: Policy, rule: Rule | None) -> _RuleTexts:
     return found
 
 
-_NO_RULE: tuple[None, None, None] = (None, None, None)
 _TEXTS_KEY = "_trace_rule_texts"
 """Where a compiled policy keeps its per-rule trace texts (in the instance's ``__dict__``,
 as :attr:`Policy.ref` keeps its record): they live and die with the policy."""
