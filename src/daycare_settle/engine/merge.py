@@ -101,7 +101,7 @@ def plan_merge(
 ) -> MergePlan:
     """Fix each side's window for this episode and record it in the trace."""
     plans = []
-    for side in ("pre_admission", "post_discharge"):
+    for side in _SIDES:
         rule: MergeRule = getattr(rules, side)
         dropped = (
             conversion if conversion is not None and side not in conversion.keep_merges else None
@@ -118,38 +118,29 @@ def plan_merge(
     )
 
 
-def merge_windows(
-    episode: Episode,
-    rules: MergeRules,
-    conversion: ConvertToOrdinaryInpatient | None,
-    plan: MergePlan | None = None,
-) -> MergeWindows:
-    """The merge windows of ``episode`` as values (the same bounds :func:`plan_merge` fixes
-    and the trace states): what the result's ``windows`` block records. ``plan``, the
-    episode's plan from :func:`plan_merge` under the same rules and conversion, gives the
-    bounds it fixed already (otherwise they are fixed here again)."""
-    sides: dict[Side, MergeWindowBounds | None] = {}
-    planned = None if plan is None else (plan.pre_admission, plan.post_discharge)
-    for at, side in enumerate(_SIDES):
-        rule: MergeRule = getattr(rules, side)
-        applied = conversion is None or side in conversion.keep_merges
+def merge_windows(episode: Episode, plan: MergePlan) -> MergeWindows:
+    """The merge windows of ``episode`` as values: the bounds :func:`plan_merge` fixed and
+    the trace states, each marked applied unless a conversion dropped its side. What the
+    result's ``windows`` block records."""
+    sides: list[MergeWindowBounds | None] = []
+    for side_plan in (plan.pre_admission, plan.post_discharge):
         window: Callable[[Episode, Side, Any, Bound, bool], MergeWindowBounds | None] = (
-            _SIDE_WINDOWS[type(rule)]
+            _SIDE_WINDOWS[type(side_plan.rule)]
         )
-        bound = _bound(episode, side, rule) if planned is None else planned[at].bound
-        sides[side] = window(episode, side, rule, bound, applied)
-    return record(
-        MergeWindows,
-        {"pre_admission": sides["pre_admission"], "post_discharge": sides["post_discharge"]},
-        _GIVEN_SIDES,
-    )
+        sides.append(
+            window(
+                episode,
+                side_plan.side,
+                side_plan.rule,
+                side_plan.bound,
+                side_plan.dropped_by is None,
+            )
+        )
+    return record(MergeWindows, {"pre_admission": sides[0], "post_discharge": sides[1]}, _SIDES)
 
 
 _SIDES: tuple[Side, Side] = ("pre_admission", "post_discharge")
 """The merge sides, in the order of a :class:`MergePlan`'s first two fields."""
-
-
-_GIVEN_SIDES = ("pre_admission", "post_discharge")
 
 
 def _none_window(

@@ -226,7 +226,7 @@ def _settle_in_context(episode: Episode, policy: Policy) -> Settlement:
         "settled_as": None if rejected else _settled_as(conversion),
         "conversion": None if rejected else conversion_outcome(episode, policy, conversion),
         "time_limit": time_limit,
-        "windows": merge_windows(episode, rules.merge, conversion, plan),
+        "windows": merge_windows(episode, plan),
         "payment": payment,
         "lines": lines,
         "totals": totals,
