@@ -58,6 +58,7 @@ from typing import Any, NamedTuple, NoReturn
 from . import audit, batch, report, schemas
 from .engine import settle
 from .errors import DaycareSettleError, FieldProblem, InvalidEpisode
+from .exact_json import loads_exact
 from .files import EPISODE_FILE_LIMIT, UnreadableFile, read_bounded
 from .models import Citation, Settlement
 from .platform import settle_records
@@ -338,8 +339,8 @@ def _platform_review(
     rows = None
     if feedetail is not None:
         try:
-            rows = json.loads(_decode(_read_file(Path(feedetail))))
-        except ValueError as exc:
+            rows = loads_exact(_decode(_read_file(Path(feedetail))))
+        except (ValueError, RecursionError) as exc:
             raise _InputError(f"{feedetail}: not JSON: {exc}") from None
         except DaycareSettleError as exc:
             raise _InputError(f"{feedetail}: {exc}") from None

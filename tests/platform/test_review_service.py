@@ -69,6 +69,30 @@ def test_cli_unknown_row_is_a_clear_error(
     assert "Traceback" not in captured.err
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[{"feedetl_sn": "c-1", "feedetl_sn": "c-2"}]', "key 'feedetl_sn' is given twice"),
+        ("[" * 100_000 + "]" * 100_000, "not JSON"),
+        ('[{"feedetl_sn": "c-1", "cnt": NaN}]', "NaN is not a number JSON allows"),
+    ],
+)
+def test_cli_feedetail_is_read_exactly_and_refused_clearly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str
+) -> None:
+    path = tmp_path / "episode.json"
+    path.write_text(json.dumps(_episode()), encoding="utf-8")
+    rows = tmp_path / "rows.json"
+    rows.write_text(text, encoding="utf-8")
+    args = ["settle", str(path), "--policy", "panzhihua", "--to", "platform-review"]
+    assert main([*args, "--feedetail", str(rows)]) != 0
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert f"{rows}: not JSON" in captured.err
+    assert message in captured.err
+    assert "Traceback" not in captured.err
+
+
 def test_cli_feedetail_needs_platform_review(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
