@@ -63,6 +63,7 @@ from .files import EPISODE_FILE_LIMIT, UnreadableFile, read_bounded
 from .models import Citation, Settlement
 from .platform import settle_records
 from .policy import policy_ids, versions
+from .policy.loader import Policy
 from .policy.readings import render
 from .policy.registry import resolve_policy
 from .policy.show import add_show_commands, show_command
@@ -347,11 +348,13 @@ def _platform_review(
     try:
         data = _read_stdin() if names[0] == "-" else _read_file(Path(names[0]))
         episode: Any = _decode(data)
+        chosen: str | Policy = policy
         if args.source == "platform":  # the records' own rows, unless --feedetail names others
             records = parse_records(episode)
-            episode = records_to_episode(records, policy)
+            chosen = resolve_policy(policy, on=records.mdtrtinfo.begntime.date())  # once
+            episode = records_to_episode(records, chosen)
             rows = list(records.feedetail) if rows is None else rows
-        review = review_episode(episode, policy, rows, strict=args.strict)
+        review = review_episode(episode, chosen, rows, strict=args.strict)
     except DaycareSettleError as exc:
         raise _InputError(f"{shown}: {exc}") from None
     _write_data((review.to_json() + "\n").encode("utf-8"))

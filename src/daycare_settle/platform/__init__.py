@@ -12,11 +12,11 @@ names its programmes' ``med_type`` codes in its rule file's ``platform:`` sectio
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from ..engine import settle
 from ..models import Episode, Settlement
 from ..policy.loader import Policy
+from ..policy.registry import resolve_policy
 from .records import (
     InvalidPlatformRecords,
     PlatformNotConfigured,
@@ -38,9 +38,10 @@ def settle_records(
     """Settle the episode that platform records describe: :func:`records_to_episode`, then
     :func:`daycare_settle.settle` (``strict`` as there). The result is the one the same
     episode given natively settles to."""
-    episode: Episode = records_to_episode(records, policy)
-    chosen = Path(policy) if isinstance(policy, os.PathLike) else policy
-    return settle(episode, policy=chosen, strict=strict)
+    parsed = parse_records(records)
+    compiled = resolve_policy(policy, on=parsed.mdtrtinfo.begntime.date())  # looked up once
+    episode: Episode = records_to_episode(parsed, compiled)
+    return settle(episode, policy=compiled, strict=strict)
 
 
 __all__ = [
