@@ -372,6 +372,8 @@ async def _review(request: Request) -> Response:
                 )
             )
         episode, rows = decoded["episode"], decoded.get("feedetail")
+    elif isinstance(decoded, dict):  # a plain episode, read once
+        episode = decoded
     review = await anyio.to_thread.run_sync(lambda: review_episode(episode, policy, rows))
     return Response(review.to_json().encode("utf-8"), media_type="application/json")
 
