@@ -49,6 +49,7 @@ def test_duplicates_grouped_by_category_time_amount_and_institution() -> None:
     flags = audit([rule], charges, [included(Decimal("100.00"), "IN_STAY", None)] * 6)
     assert [f.charge_ids for f in flags] == [("a", "b"), ("e", "f")]
     assert flags[0].citation.clause == "第十一条"
+    assert type(flags[0].code) is str  # the plain text, as every other flag stores its code
 
 
 def test_duplicate_groups_come_in_the_order_of_their_first_charge_with_its_text() -> None:
@@ -87,6 +88,7 @@ def test_related_outside_windows_only_related_and_outside() -> None:
     other = not_merged(LineReason.NOT_MERGED_OTHER_INSTITUTION, None)
     [found] = audit([rule], charges, [outside, outside, other])
     assert found.charge_ids == ("a",)
+    assert type(found.code) is str
     assert audit([rule], charges, [other, outside, other]) == []
 
 
@@ -108,6 +110,7 @@ def test_consumables_share_counts_included_amounts_only() -> None:
     [found] = audit([rule], charges, [*kept, included(Decimal("900.00"), "IN_STAY", None)])
     assert found.charge_ids == ("m", "x")
     assert found.citation.clause == "第十二条"
+    assert type(found.code) is str
 
 
 def test_consumables_share_silent_when_nothing_included() -> None:

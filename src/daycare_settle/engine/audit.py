@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..codes import FlagCode, LineReason
-from ..models.common import Category, trusted
+from ..models.common import Category
 from ..models.episode import Charge, Episode
 from ..models.settlement import Citation, Disposition, Flag, Line
 from ..policy.loader import Policy
@@ -25,6 +25,7 @@ from .dispatch import require_complete
 from .findings import Findings
 from .lines import Placement
 from .trace import cite as cite_rule
+from .trace import cited_flag
 
 Cite = Callable[[Rule], Citation | None]
 """The citation of a rule: its policy clause, or an audit profile's strategy."""
@@ -72,26 +73,6 @@ def placements_of(lines: Sequence[Line]) -> list[Placement]:
     ]
 
 
-def _flag(
-    cite: Cite,
-    code: str,
-    severity: str,
-    message: str,
-    rule: Rule,
-    charge_ids: tuple[str, ...],
-) -> Flag:
-    return trusted(
-        Flag,
-        {
-            "code": code,
-            "severity": severity,
-            "message": message,
-            "citation": cite(rule),
-            "charge_ids": charge_ids,
-        },
-    )
-
-
 def _duplicates(
     rule: DuplicateCharges,
     cite: Cite,
@@ -127,13 +108,12 @@ def _duplicates(
         category, at, amount, institution, _code = _key(group[0])
         where = f" at institution {institution}" if institution is not None else ""
         flags.append(
-            _flag(
-                cite,
+            cited_flag(
+                cite(rule),
                 FlagCode.DUPLICATE_CHARGES,
                 "warning",
                 f"{len(group)} {category} charges of {amount} each at {at.isoformat()}{where} "
                 "look split or duplicated",
-                rule,
                 tuple(c.id for c in group),
             )
         )
@@ -162,13 +142,12 @@ def _related_outside_windows(
     )
     if ids:
         flags.append(
-            _flag(
-                cite,
+            cited_flag(
+                cite(rule),
                 FlagCode.RELATED_COST_OUTSIDE_WINDOWS,
                 "info",
                 f"{len(ids)} charge(s) marked related to the episode fall outside every merge "
                 "window; they stay outpatient costs",
-                rule,
                 ids,
             )
         )
@@ -194,13 +173,12 @@ def _consumables_share(
             ids.append(charge.id)
     if share > rule.max_share * total:  # never with nothing included (0 > 0 is false)
         flags.append(
-            _flag(
-                cite,
+            cited_flag(
+                cite(rule),
                 FlagCode.CONSUMABLES_SHARE_HIGH,
                 "warning",
                 f"{rule.category} charges make {share} of the {total} included, more than "
                 f"the share {rule.max_share}",
-                rule,
                 tuple(ids),
             )
         )

@@ -183,7 +183,18 @@ def flag(
     rule: Rule | None,
     charge_ids: tuple[str, ...] = (),
 ) -> Flag:
-    citation = cite(policy, rule)
+    return cited_flag(cite(policy, rule), code, severity, message, charge_ids)
+
+
+def cited_flag(
+    citation: Citation | None,
+    code: str,
+    severity: str,
+    message: str,
+    charge_ids: tuple[str, ...] = (),
+) -> Flag:
+    """A flag with the citation at hand (a policy clause, or an audit profile's strategy);
+    a coded reason is stored as its plain text, as validation would store it."""
     code = _plain(code)
     if (
         type(code) is str
