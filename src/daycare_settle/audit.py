@@ -48,7 +48,7 @@ from typing import IO, Any
 from .batch import BatchItem, is_blank
 from .codes import FlagCode
 from .engine import parse_episode, settle
-from .engine.audit import FLAG_CODES, audit_flags, placements_of
+from .engine.audit import KIND_OF_FLAG, audit_flags, placements_of
 from .errors import DaycareSettleError, PolicyLoadError
 from .files import UnreadableFile, read_bounded
 from .models.common import local_date
@@ -72,11 +72,6 @@ WORST = 10
 PROFILE_LIMIT = 1_000_000
 """The largest profile file read, in bytes."""
 
-_KIND_OF_FLAG = {
-    FlagCode.DUPLICATE_CHARGES: "duplicate_charges",
-    FlagCode.RELATED_COST_OUTSIDE_WINDOWS: "related_outside_windows",
-    FlagCode.CONSUMABLES_SHARE_HIGH: "consumables_share",
-}
 _DAY = Decimal(86400)
 _CENT = Decimal("0.01")
 _RATE = Decimal("0.0001")
@@ -676,7 +671,7 @@ class Auditor:
         """The engine's audit flags, then (for a settled episode) the profile's."""
         episode = seen.episode
         flags: list[tuple[Flag, str | None]] = [
-            (f, None) for f in settlement.flags if f.code in FLAG_CODES
+            (f, None) for f in settlement.flags if f.code in KIND_OF_FLAG
         ]
         profile = self.profile
         if profile is not None and profile.rules.audit and settlement.status == "settled":
@@ -687,7 +682,7 @@ class Auditor:
             ]
         return [
             Finding(
-                kind=_KIND_OF_FLAG[FlagCode(flag.code)],
+                kind=KIND_OF_FLAG[flag.code],
                 code=flag.code,
                 severity=flag.severity,
                 message=flag.message,

@@ -31,14 +31,13 @@ Cite = Callable[[Rule], Citation | None]
 """The citation of a rule: its policy clause, or an audit profile's strategy."""
 Check = Callable[[Any, Cite, Episode, Sequence[Placement], list[Flag]], None]
 
-FLAG_CODES: frozenset[str] = frozenset(
-    {
-        FlagCode.DUPLICATE_CHARGES,
-        FlagCode.RELATED_COST_OUTSIDE_WINDOWS,
-        FlagCode.CONSUMABLES_SHARE_HIGH,
-    }
-)
-"""The flag codes the audit kinds raise (what ``daycare-settle audit`` reports per episode)."""
+KIND_OF_FLAG: dict[str, str] = {
+    FlagCode.DUPLICATE_CHARGES: "duplicate_charges",
+    FlagCode.RELATED_COST_OUTSIDE_WINDOWS: "related_outside_windows",
+    FlagCode.CONSUMABLES_SHARE_HIGH: "consumables_share",
+}
+"""The flag code each audit kind raises, and the kind (what ``daycare-settle audit`` reports
+per episode)."""
 
 
 def run_audit(
