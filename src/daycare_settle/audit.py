@@ -45,7 +45,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from .batch import BatchItem, is_blank
+from .batch import BatchItem, is_blank, open_input, open_output
 from .codes import FlagCode
 from .engine import parse_episode, settle
 from .engine.audit import KIND_OF_FLAG, audit_flags, placements_of
@@ -837,25 +837,16 @@ def command(args: argparse.Namespace) -> int:
     records; library errors (unknown policy or profile, unreadable file) raise."""
     if args.tolerance_hours < 0:
         raise DaycareSettleError(f"--tolerance-hours must be 0 or more, not {args.tolerance_hours}")
-    records = audit_many(
-        _lines(args.source),
-        args.policy,
-        args.profile,
-        tolerance=dt.timedelta(hours=args.tolerance_hours),
-    )
-    sink: IO[str] = sys.stdout if args.out == "-" else _open(args.out)
-    summary: AuditSummary | None = None
+    # the input is opened first: an unreadable input never truncates an existing --out
+    handle: IO[bytes] = sys.stdin.buffer if args.source == "-" else open_input(args.source)
     try:
-        for record in records:
-            sink.write(record.to_json())
-            sink.write("\n")
-            if isinstance(record, AuditSummary):
-                summary = record
+        records = audit_many(
+            handle, args.policy, args.profile, tolerance=dt.timedelta(hours=args.tolerance_hours)
+        )
+        summary = _write(records, args.out)
     finally:
-        if sink is sys.stdout:
-            sink.flush()
-        else:
-            sink.close()
+        if handle is not sys.stdin.buffer:
+            handle.close()
     if summary is None:  # pragma: no cover - the stream always ends with its summary
         raise RuntimeError("the audit ended without its summary")
     if args.html is not None:
@@ -875,20 +866,19 @@ def command(args: argparse.Namespace) -> int:
     return 1 if summary.errors else 0
 
 
-def _lines(source: str) -> Iterator[bytes]:
-    if source == "-":
-        yield from sys.stdin.buffer
-        return
+def _write(records: Iterator[Record], out: str) -> AuditSummary | None:
+    """Write the records as JSON lines to ``out`` (``-``: standard output); the summary."""
+    sink: IO[str] = sys.stdout if out == "-" else open_output(out)
+    summary: AuditSummary | None = None
     try:
-        handle = open(source, "rb")  # noqa: SIM115 - closed below, as the lines are read
-    except OSError as exc:
-        raise DaycareSettleError(f"cannot read {source}: {exc.strerror}") from None
-    with handle:
-        yield from handle
-
-
-def _open(name: str) -> IO[str]:
-    try:
-        return open(name, "w", encoding="utf-8", newline="\n")  # closed by command()
-    except OSError as exc:
-        raise DaycareSettleError(f"cannot write {name}: {exc.strerror}") from None
+        for record in records:
+            sink.write(record.to_json())
+            sink.write("\n")
+            if isinstance(record, AuditSummary):
+                summary = record
+    finally:
+        if sink is sys.stdout:
+            sink.flush()
+        else:
+            sink.close()
+    return summary

@@ -542,7 +542,7 @@ def run(
         raise DaycareSettleError("--scheduler: the workers read the input file, give a path")
     _reader(source_format)
     summary = BatchSummary()
-    handle: IO[bytes] = sys.stdin.buffer if source == "-" else _open_input(source)
+    handle: IO[bytes] = sys.stdin.buffer if source == "-" else open_input(source)
     reader = _LineReader(handle)
     # the share read and the ETA come from the local read position (none on a cluster)
     total = None if source == "-" or scheduler else os.fstat(handle.fileno()).st_size
@@ -553,7 +553,7 @@ def run(
         # appended to it here through its descriptor (nothing goes through its text layer)
         if scheduler is None and out != "-" and _worker_count(workers) > 1:
             shards = _shard_directory(out)
-        sink: IO[str] = sys.stdout if out == "-" else _open_output(out)
+        sink: IO[str] = sys.stdout if out == "-" else open_output(out)
         try:
             if shards is not None:
                 written = _settle_shards(
@@ -745,18 +745,17 @@ def _copy(source: int, target: int, offset: int, count: int) -> None:
         offset += copied
 
 
-def _open_input(name: str) -> IO[bytes]:
+def open_input(name: str) -> IO[bytes]:
+    """An input file of JSON lines, read as bytes (closed by the caller)."""
     try:
-        return open(name, "rb")  # closed by run()
+        return open(name, "rb")
     except OSError as exc:
         raise DaycareSettleError(f"cannot read {name}: {exc.strerror}") from None
 
 
-def _open_output(name: str, *, binary: bool = False) -> IO[Any]:
-    """The output file, for text (UTF-8, ``\\n``) or, with ``binary``, for bytes."""
+def open_output(name: str) -> IO[str]:
+    """An output file of JSON lines: UTF-8 text, ``\\n`` line ends (closed by the caller)."""
     try:
-        if binary:
-            return open(name, "wb")  # closed by run()
-        return open(name, "w", encoding="utf-8", newline="\n")  # closed by run()
+        return open(name, "w", encoding="utf-8", newline="\n")
     except OSError as exc:
         raise DaycareSettleError(f"cannot write {name}: {exc.strerror}") from None

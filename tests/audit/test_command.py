@@ -68,3 +68,16 @@ def test_audit_unknown_profile_exits_2(tmp_path: Path, capsys: pytest.CaptureFix
     source = episodes_file(tmp_path, *lines(stay("A", 0)))
     assert main(["audit", source, "--policy", "panzhihua", "--profile", "nope"]) == 2
     assert "unknown_profile" in capsys.readouterr().err
+
+
+def test_an_unreadable_input_leaves_an_existing_out_file_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "findings.jsonl"
+    out.write_text("kept\n", encoding="utf-8")
+    missing = str(tmp_path / "missing.jsonl")
+    assert main(["audit", missing, "--policy", "panzhihua", "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert f"cannot read {missing}" in captured.err
+    assert "Traceback" not in captured.err
+    assert out.read_text(encoding="utf-8") == "kept\n"
