@@ -132,11 +132,7 @@ class Band:
     open_start: bool = False
 
 
-def _instant(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text)
-
-
-def merge_bands(settlement: Settlement, episode: Episode) -> tuple[list[Band], list[str]]:
+def merge_bands(settlement: Settlement) -> tuple[list[Band], list[str]]:
     """The merge windows the settlement records (``windows``), and a note for each side
     that has none."""
     bands: list[Band] = []
@@ -152,7 +148,7 @@ def merge_bands(settlement: Settlement, episode: Episode) -> tuple[list[Band], l
             continue
         kind = "merge" if bounds.applied else "merge-dropped"
         label = f"{name} window" + ("" if bounds.applied else " (not applied)")
-        end = _instant(bounds.end)
+        end = dt.datetime.fromisoformat(bounds.end)
         if bounds.start is None:
             bands.append(Band(label, end, end, kind, open_start=True))
             notes.append(
@@ -161,7 +157,7 @@ def merge_bands(settlement: Settlement, episode: Episode) -> tuple[list[Band], l
                 "timeline."
             )
         else:
-            bands.append(Band(label, _instant(bounds.start), end, kind))
+            bands.append(Band(label, dt.datetime.fromisoformat(bounds.start), end, kind))
     return bands, notes
 
 
@@ -283,7 +279,7 @@ class _Timeline:
 
     def __init__(self, settlement: Settlement, episode: Episode) -> None:
         self.settlement, self.episode = settlement, episode
-        self.windows, self.notes = merge_bands(settlement, episode)
+        self.windows, self.notes = merge_bands(settlement)
         self.limits, limit_notes = limit_bands(settlement, episode)
         self.notes.extend(limit_notes)
         moments = [episode.admitted_at, episode.discharged_at, *(c.at for c in episode.charges)]

@@ -174,8 +174,8 @@ def test_a_report_of_another_episode_is_refused() -> None:
 
 def test_day_windows_are_drawn_from_the_calendar_days_in_the_trace() -> None:
     path = next(p for p in ALL if p.stem == "day-surgery-cholecystectomy-preop-exams")
-    result, text = _settled(path)
-    bands, _ = merge_bands(result, parse_episode(text))
+    result, _ = _settled(path)
+    bands, _ = merge_bands(result)
     pre, post = bands
     assert pre.start.isoformat() == "2025-03-05T00:00:00+08:00"
     assert post.end.isoformat() == "2025-03-21T00:00:00+08:00"  # through 2025-03-20
@@ -184,15 +184,15 @@ def test_day_windows_are_drawn_from_the_calendar_days_in_the_trace() -> None:
 
 def test_a_window_not_applied_after_conversion_is_drawn_as_not_applied() -> None:
     path = next(p for p in ALL if p.stem == "day-surgery-converted-to-ward")
-    result, text = _settled(path)
-    bands, _ = merge_bands(result, parse_episode(text))
+    result, _ = _settled(path)
+    bands, _ = merge_bands(result)
     assert [b.kind for b in bands] == ["merge", "merge-dropped"]
 
 
 def test_an_open_window_is_named_under_the_timeline() -> None:
     path = next(p for p in ALL if p.stem == "day-surgery-cataract-no-first-visit")
-    result, text = _settled(path)
-    bands, notes = merge_bands(result, parse_episode(text))
+    result, _ = _settled(path)
+    bands, notes = merge_bands(result)
     assert result.windows is not None
     assert result.windows.pre_admission is not None
     assert result.windows.pre_admission.start is None
@@ -202,25 +202,22 @@ def test_an_open_window_is_named_under_the_timeline() -> None:
 
 def test_the_bands_come_from_the_recorded_windows_not_the_trace_text() -> None:
     path = next(p for p in ALL if p.stem == "day-surgery-cholecystectomy-preop-exams")
-    result, text = _settled(path)
-    parsed = parse_episode(text)
+    result, _ = _settled(path)
     reworded = tuple(
         s.model_copy(update={"outcome": "reworded"}) if s.step == "merge" else s
         for s in result.trace
     )
-    assert merge_bands(result.model_copy(update={"trace": reworded}), parsed) == merge_bands(
-        result, parsed
-    )
+    assert merge_bands(result.model_copy(update={"trace": reworded})) == merge_bands(result)
     no_windows = result.model_copy(update={"windows": None})
-    bands, notes = merge_bands(no_windows, parsed)
+    bands, notes = merge_bands(no_windows)
     assert bands == []
     assert any("No merge windows" in note for note in notes)
 
 
 @pytest.mark.parametrize("path", ALL, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_the_bands_equal_the_recorded_bounds_for_every_example(path: Path) -> None:
-    result, text = _settled(path)
-    bands, notes = merge_bands(result, parse_episode(text))
+    result, _ = _settled(path)
+    bands, notes = merge_bands(result)
     assert result.windows is not None
     drawn = {b.label.split(" window")[0]: b for b in bands}
     for side in ("pre_admission", "post_discharge"):
