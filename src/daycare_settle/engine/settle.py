@@ -43,7 +43,6 @@ from .lines import (
     Placement,
     build_lines_and_totals,
     disallowed,
-    not_merged,
 )
 from .merge import (
     MergePlan,
@@ -55,9 +54,9 @@ from .merge import (
 from .payment import decide_payment
 from .records import record
 from .sessions import place_between_sessions
-from .stay import stay_placer
+from .stay import separate_ward_part, stay_placer
 from .time_limit import check_time_limit, flag_sessions_after_policy_end
-from .trace import cite, flag, once_per_policy, reject, step
+from .trace import flag, once_per_policy, reject, step
 
 EpisodeInput = Episode | Mapping[str, Any] | str | bytes
 P = ParamSpec("P")
@@ -294,18 +293,8 @@ def _place_charges(
     during_stay = during_stay_placer(episode, policy, plan.during_stay)
     stay = stay_placer(episode, policy, rules.payment.patient, conversion)
     admitted, discharged = episode.admitted_at, episode.discharged_at
-    separate_from = (
-        episode.conversion.at
-        if conversion is not None
-        and conversion.mode == "separate"
-        and episode.conversion is not None
-        else None
-    )  # an outpatient charge from then lies in the ward part that settles elsewhere
-    ward_elsewhere = (
-        None
-        if separate_from is None
-        else not_merged(LineReason.WARD_STAY_SETTLED_SEPARATELY, cite(policy, conversion))
-    )
+    # an outpatient charge from then lies in the ward part that settles elsewhere
+    ward = separate_ward_part(episode, policy, conversion)
     # the related charges of categories that do not merge, per merge side
     pre: list[str] = []
     during: list[str] = []
@@ -321,8 +310,8 @@ def _place_charges(
                 placement, side = pre_admission(charge), pre
             elif at > discharged:  # an outpatient visit after discharge
                 placement, side = post_discharge(charge), post
-            elif ward_elsewhere is not None and separate_from is not None and at >= separate_from:
-                append(ward_elsewhere)
+            elif ward is not None and at >= ward[0]:
+                append(ward[1])
                 continue
             else:
                 placement, side = during_stay(charge), during

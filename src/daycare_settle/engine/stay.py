@@ -7,6 +7,7 @@ settlement: its charges, whatever their booking, are ``not_merged``
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from ..codes import LineReason
@@ -42,25 +43,15 @@ def stay_placer(
     )
     converted_at = None if episode.conversion is None else episode.conversion.at
     day_care_citation = patient_citation
-    separate_from = None  # a ``separate`` conversion: the ward part settles elsewhere
+    ward = separate_ward_part(episode, policy, conversion)
+    separate_from = None if ward is None else ward[0]
     elsewhere = before_conversion = None
-    merged = separate = False
+    separate = ward is not None
     if conversion is not None:
         conversion_citation = cite(policy, conversion)
-        elsewhere, before_conversion = once_per_policy(
-            policy,
-            conversion,
-            "place.ward",
-            lambda: (
-                not_merged(LineReason.WARD_STAY_SETTLED_SEPARATELY, conversion_citation),
-                disallowed(LineReason.WARD_CHARGE_BEFORE_CONVERSION, conversion_citation),
-            ),
-        )
-        merged, separate = conversion.mode == "merged", conversion.mode == "separate"
-        if merged:
+        elsewhere, before_conversion = _ward_placements(policy, conversion)
+        if conversion.mode == "merged":
             day_care_citation = conversion_citation
-        if separate:
-            separate_from = converted_at
     in_stay, after_conversion = LineReason.IN_STAY, LineReason.IN_WARD_AFTER_CONVERSION
     day_care = Setting.DAY_CARE
 
@@ -87,3 +78,32 @@ def stay_placer(
         )
 
     return place
+
+
+def separate_ward_part(
+    episode: Episode, policy: Policy, conversion: ConvertToOrdinaryInpatient | None
+) -> tuple[dt.datetime, Placement] | None:
+    """Under a ``separate`` conversion, the instant from which the ward part settles
+    elsewhere (the conversion's, which belongs to the ward) and the placement of a charge
+    dated in it; ``None`` otherwise."""
+    if conversion is None or conversion.mode != "separate" or episode.conversion is None:
+        return None
+    return episode.conversion.at, _ward_placements(policy, conversion)[0]
+
+
+def _ward_placements(
+    policy: Policy, conversion: ConvertToOrdinaryInpatient
+) -> tuple[Placement, Placement]:
+    """A charge in a ward part settled elsewhere, and a ward charge dated before the
+    conversion: one record each per policy, citing the conversion rule."""
+    citation = cite(policy, conversion)
+    placements: tuple[Placement, Placement] = once_per_policy(
+        policy,
+        conversion,
+        "place.ward",
+        lambda: (
+            not_merged(LineReason.WARD_STAY_SETTLED_SEPARATELY, citation),
+            disallowed(LineReason.WARD_CHARGE_BEFORE_CONVERSION, citation),
+        ),
+    )
+    return placements
