@@ -180,3 +180,15 @@ def test_effective_until_without_source_is_a_load_error(tmp_path: Path) -> None:
     error = refused(tmp_path, text)
     assert "effective_until needs 'source'" in error.message
     assert error.line == line_of(text, "policy:")
+
+
+@pytest.mark.parametrize("damaged", ["rules.yaml", "catalogues/day-surgery-procedures.yaml"])
+def test_a_file_that_is_not_utf8_is_refused_naming_it(folder: Path, damaged: str) -> None:
+    (folder / "rules.yaml").write_text(TEXT, encoding="utf-8")
+    path = folder / damaged
+    path.write_bytes(path.read_bytes().replace("攀".encode(), b"\xff", 1) + b"\n# \xff\n")
+    with pytest.raises(PolicyLoadError) as caught:
+        load_policy(folder / "rules.yaml")
+    assert caught.value.file == str(path.resolve())
+    assert caught.value.line is None
+    assert "not UTF-8 text (invalid start byte)" in caught.value.message
