@@ -5,7 +5,7 @@ windows, payment, conversion) only checks values the engine has made already: te
 formatted, members of its own vocabularies, records it built. :func:`record` builds the
 instance the validating constructor would build — the same ``__dict__`` in field order,
 defaults included, and the same set of fields given (``model_fields_set``, which
-``exclude_unset`` reads) — on top of :func:`~daycare_settle.models.common.trusted`.
+``exclude_unset`` reads) — with :func:`~daycare_settle.models.common.constructed`.
 
 Only for values exactly of their field's type: every caller checks what it cannot vouch
 for and validates the usual way otherwise (``tests/engine/test_records.py`` compares the
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from ..models.common import FrozenModel, trusted
+from ..models.common import FrozenModel, constructed
 
 _M = TypeVar("_M", bound=FrozenModel)
 _GIVEN: dict[tuple[type[FrozenModel], tuple[str, ...]], set[str]] = {}
@@ -31,6 +31,4 @@ def record(cls: type[_M], values: dict[str, Any], given: tuple[str, ...]) -> _M:
     fields = _GIVEN.get((cls, given))
     if fields is None:
         fields = _GIVEN.setdefault((cls, given), set(given))
-    model = trusted(cls, values)
-    object.__setattr__(model, "__pydantic_fields_set__", fields)
-    return model
+    return constructed(cls, values, fields)

@@ -76,24 +76,40 @@ _M = TypeVar("_M", bound=FrozenModel)
 _FIELDS_SET: dict[type[FrozenModel], set[str]] = {}
 
 
+# The slots every pydantic model has, set through their descriptors: what
+# ``object.__setattr__`` does for them, without looking the name up each time.
+set_fields_set = vars(BaseModel)["__pydantic_fields_set__"].__set__
+set_extra = vars(BaseModel)["__pydantic_extra__"].__set__
+set_private = vars(BaseModel)["__pydantic_private__"].__set__
+set_dict = vars(BaseModel)["__dict__"].__set__
+
+
+def constructed(cls: type[_M], values: dict[str, Any], fields_set: set[str]) -> _M:
+    """An instance of ``cls`` as validation makes it, without validating: ``values`` for
+    every field in field order (defaults included), ``fields_set`` the fields counted as
+    given (what ``exclude_unset`` reads; a shared set is fine, since a frozen model never
+    changes it and ``model_copy`` copies it). Only for values exactly of their field's
+    type: the callers check what they cannot vouch for."""
+    model = object.__new__(cls)
+    set_fields_set(model, fields_set)
+    set_extra(model, None)
+    set_private(model, None)
+    set_dict(model, values)
+    return model
+
+
 def trusted(cls: type[_M], values: dict[str, Any]) -> _M:
     """An instance of ``cls`` from values the engine has validated already, given for
     every field in field order: what ``model_construct`` makes (the same ``__dict__``, every
     field counted as set), without its per-field bookkeeping. The set of fields set is one
-    object per class, shared: a frozen model never changes it, and ``model_copy`` copies it.
+    object per class, shared.
 
     Only for values of exactly the field types; the callers check what they cannot vouch
     for and validate the usual way otherwise."""
     fields = _FIELDS_SET.get(cls)
     if fields is None:
         fields = _FIELDS_SET.setdefault(cls, set(cls.model_fields))
-    model = cls.__new__(cls)
-    _set = object.__setattr__
-    _set(model, "__dict__", values)
-    _set(model, "__pydantic_fields_set__", fields)
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", None)
-    return model
+    return constructed(cls, values, fields)
 
 
 def trusted_compact(cls: type[_M], values: Sequence[Any]) -> _M:

@@ -29,7 +29,7 @@ from itertools import pairwise
 from operator import attrgetter
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from ..errors import FieldProblem
 from .common import (
@@ -54,7 +54,12 @@ from .common import (
     _read_time,
     _to_money,
     _to_quantity,
+    constructed,
     identity_key,
+    set_dict,
+    set_extra,
+    set_fields_set,
+    set_private,
     share_field_keys,
 )
 
@@ -244,12 +249,6 @@ def _fast_charge(data: object, compact: bool = False) -> Charge | None:
 
 _new_instance = object.__new__
 _set = object.__setattr__
-# The slots every pydantic model has, set through their descriptors: what
-# ``object.__setattr__`` does for them, without looking the name up each time.
-_set_fields_set = vars(BaseModel)["__pydantic_fields_set__"].__set__
-_set_extra = vars(BaseModel)["__pydantic_extra__"].__set__
-_set_private = vars(BaseModel)["__pydantic_private__"].__set__
-_set_dict = vars(BaseModel)["__dict__"].__set__
 _FEN_TEXT = re.compile(r"[0-9]{1,12}\.[0-9]{2}").fullmatch
 """``"1234.50"``: what most systems send, read without the general reading (at most 12
 digits, so never above the ceiling)."""
@@ -269,11 +268,14 @@ def _read_charges(  # noqa: PLR0912, PLR0915 - one inline loop: a call per charg
     read_time = _read_time
     fen_text = _FEN_TEXT
     plain = _plain_identifier
-    new = _new_instance
-    set_fields = _set_fields_set
-    set_extra = _set_extra
-    set_private = _set_private
-    set_dict = _set_dict
+    # the model slots' setters as locals: a global read per field and charge adds up
+    new, set_fields, put_extra, put_private, put_dict = (
+        _new_instance,
+        set_fields_set,
+        set_extra,
+        set_private,
+        set_dict,
+    )
     for data in items:
         if type(data) is not dict:
             return None
@@ -336,8 +338,8 @@ def _read_charges(  # noqa: PLR0912, PLR0915 - one inline loop: a call per charg
             fields = given = _shared_fields_set(set(data))
         charge = new(Charge)
         set_fields(charge, fields)
-        set_extra(charge, None)
-        set_private(charge, None)
+        put_extra(charge, None)
+        put_private(charge, None)
         if compact:  # one attribute at a time: a compact __dict__ that shares its keys
             _set(charge, "id", charge_id)
             _set(charge, "at", moment)
@@ -350,7 +352,7 @@ def _read_charges(  # noqa: PLR0912, PLR0915 - one inline loop: a call per charg
             _set(charge, "related", related)
             _set(charge, "route", route)
         else:
-            set_dict(
+            put_dict(
                 charge,
                 {
                     "id": charge_id,
@@ -454,17 +456,6 @@ _CODE_SYSTEMS: dict[object, CodeSystem] = {
 _EMPTY: tuple[()] = ()
 
 
-def _made(cls: type[_M], values: dict[str, Any], given: set[str]) -> _M:
-    """An instance of ``cls`` as validation makes it: ``values`` for every field in field
-    order, ``given`` the fields the input gave."""
-    model = _new_instance(cls)
-    _set_fields_set(model, given)
-    _set_extra(model, None)
-    _set_private(model, None)
-    _set_dict(model, values)
-    return model
-
-
 def _programmes(items: Any) -> tuple[Programme, ...] | None:
     kind = type(items)
     if kind is not list and kind is not tuple:
@@ -512,7 +503,7 @@ def _codes(items: Any) -> tuple[Code, ...] | None:
             or " " in code
         ):
             return None
-        codes.append(_made(Code, {"code": code, "system": system}, {"code", "system"}))
+        codes.append(constructed(Code, {"code": code, "system": system}, {"code", "system"}))
     return tuple(codes)
 
 
@@ -536,7 +527,7 @@ def _institution(data: object) -> Institution | None:
         or departments is None
     ):
         return None
-    return _made(
+    return constructed(
         Institution,
         {
             "id": institution_id,
@@ -601,7 +592,7 @@ def fast_episode(data: object) -> Episode | None:
             return None
     except (ValueError, ArithmeticError, TypeError):
         return None
-    episode = _made(
+    episode = constructed(
         Episode,
         {
             "episode_id": episode_id,
@@ -609,7 +600,7 @@ def fast_episode(data: object) -> Episode | None:
             "admitted_at": at_admission,
             "discharged_at": at_discharge,
             "institution": institution,
-            "patient": _made(Patient, {"id": patient["id"]}, {"id"}),
+            "patient": constructed(Patient, {"id": patient["id"]}, {"id"}),
             "consent_signed": consent,
             "extension_reason": reason,
             "diagnoses": diagnoses,
