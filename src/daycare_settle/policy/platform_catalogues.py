@@ -162,11 +162,9 @@ def read_platform_catalogue(
     text = _text(raw, name)
     suffix = file.suffix.lower()
     if suffix in JSON_SUFFIXES:
-        header, records = _json_records(text, name)
-        header_line = records[0][0]
+        header, records, header_line = _json_records(text, name)
     elif suffix in TEXT_SUFFIXES:
-        header, records = _text_records(text, name)
-        header_line = _first_line(text)
+        header, records, header_line = _text_records(text, name)
     else:
         raise PolicyLoadError(
             name,
@@ -210,7 +208,8 @@ def _header(names: list[str], name: str, line: int | None) -> tuple[str, ...]:
     return upper
 
 
-def _text_records(text: str, name: str) -> tuple[tuple[str, ...], list[Record]]:
+def _text_records(text: str, name: str) -> tuple[tuple[str, ...], list[Record], int]:
+    """The columns, the rows, and the header's line (the first line that is not blank)."""
     lines = text.split("\n")
     numbered = [
         (number, line.removesuffix("\r"))
@@ -232,10 +231,11 @@ def _text_records(text: str, name: str) -> tuple[tuple[str, ...], list[Record]]:
             )
         values = {column: value.strip() for column, value in zip(header, fields, strict=True)}
         records.append((number, f"line {number}", values))
-    return header, records
+    return header, records, first
 
 
-def _json_records(text: str, name: str) -> tuple[tuple[str, ...], list[Record]]:
+def _json_records(text: str, name: str) -> tuple[tuple[str, ...], list[Record], int | None]:
+    """The columns, the rows, and the line of the first row (which names the columns)."""
     rows = list(_json_rows(DECODER, text, name))
     if not rows:
         raise PolicyLoadError(name, None, "the array holds no rows")
@@ -263,7 +263,7 @@ def _json_records(text: str, name: str) -> tuple[tuple[str, ...], list[Record]]:
             values[column] = _json_value(value, name, line, f"{where}, column {key}")
         records.append((line, where, values))
     assert header is not None  # rows is not empty
-    return header, records
+    return header, records, records[0][0]
 
 
 def _json_rows(decoder: json.JSONDecoder, text: str, name: str) -> Iterator[tuple[int, Any]]:
@@ -319,14 +319,6 @@ def _json_value(value: Any, name: str, line: int, where: str) -> str:
             name, line, f"{where}: {value} is a number with a fraction; give codes as text"
         )
     raise PolicyLoadError(name, line, f"{where}: {type(value).__name__} is not a column value")
-
-
-def _first_line(text: str) -> int:
-    """The line of the header: the first line that is not blank."""
-    for number, line in enumerate(text.split("\n"), start=1):
-        if line.strip():
-            return number
-    return 1
 
 
 def _check_columns(
