@@ -19,11 +19,10 @@ from ..errors import (
     InvalidArgument,
     InvalidEpisode,
     PolicyUnconfirmed,
-    field_problem,
 )
 from ..exact_json import loads_exact
 from ..models.common import MONEY_CONTEXT, Programme, Setting, local_date
-from ..models.episode import Episode, InconsistentEpisode, fast_episode
+from ..models.episode import Episode, InconsistentEpisode, error_problems, fast_episode
 from ..models.settlement import PolicyRef, RejectionReason, Settlement
 from ..policy.loader import Policy
 from ..policy.registry import resolve_policy
@@ -142,7 +141,7 @@ def _invalid(errors: Iterable[Any]) -> InvalidEpisode:
         ):
             count += 1  # past the kept ones, a problem of one field is only counted
             continue
-        found = _problems(error)
+        found = error_problems(error)
         count += len(found)
         kept.extend(found[: max(0, InvalidEpisode.KEPT - len(kept))])
     return InvalidEpisode(kept, count=count)
@@ -153,13 +152,6 @@ def _load_json(text: str | bytes) -> Any:
         return loads_exact(text)
     except (ValueError, RecursionError) as exc:
         raise InvalidEpisode([FieldProblem("", f"malformed JSON: {exc}")]) from None
-
-
-def _problems(error: Any) -> tuple[FieldProblem, ...]:
-    cause = error.get("ctx", {}).get("error")
-    if isinstance(cause, InconsistentEpisode):  # checks across fields, each with its path
-        return cause.problems
-    return (field_problem(error),)
 
 
 @_in_money_context

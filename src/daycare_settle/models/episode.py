@@ -31,7 +31,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, Field, model_validator
 
-from ..errors import FieldProblem
+from ..errors import FieldProblem, field_problem
 from .common import (
     _CATEGORIES,
     MAX_AMOUNT,
@@ -70,6 +70,15 @@ class InconsistentEpisode(ValueError):
     def __init__(self, problems: Sequence[FieldProblem]) -> None:
         super().__init__("; ".join(str(p) for p in problems))
         self.problems = tuple(problems)
+
+
+def error_problems(error: Any) -> tuple[FieldProblem, ...]:
+    """The problems of one validation error of an episode (pydantic's error dict): the
+    cross-field checks' own, each naming its field, or the error's field and message."""
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, InconsistentEpisode):
+        return cause.problems
+    return (field_problem(error),)
 
 
 T = TypeVar("T")

@@ -68,6 +68,7 @@ from ..models.episode import (
     Episode,
     Institution,
     Session,
+    error_problems,
 )
 from ..policy.loader import Policy
 from ..policy.registry import resolve_policy
@@ -495,11 +496,7 @@ def records_to_episode(records: RecordsInput, policy: str | os.PathLike[str] | P
         return Episode.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_input=False)
-        found: list[FieldProblem] = []
-        for error in errors:
-            cause = error.get("ctx", {}).get("error")
-            inner = getattr(cause, "problems", None)
-            found.extend(inner if inner is not None else [field_problem(error)])
+        found = [problem for error in errors for problem in error_problems(error)]
         raise InvalidPlatformRecords(
             [FieldProblem(f"(episode) {p.path}", p.message) for p in found]
         ) from None
