@@ -876,8 +876,8 @@ class InstitutionRates(Rule):
 class SameChargeInEpisodes(Rule):
     """The same charge included in two episodes of one patient admitted within ``days`` of
     each other. Two charges are the same when institution (the charge's, else the
-    episode's), time and amount agree and so does the item code when both carry one, else
-    the category."""
+    episode's), time, amount and category agree, and so does the item code when both carry
+    one."""
 
     kind: Literal["same_charge_in_episodes"]
     days: Annotated[StrictInt, Field(ge=1, le=MAX_WINDOW_DAYS)]
