@@ -71,6 +71,8 @@ class InvalidEpisode(DaycareSettleError, ValueError):
     """
 
     code = "invalid_episode"
+    SUBJECT = "invalid episode"
+    """What the message opens with: what was not valid."""
     KEPT = 100
     SHOWN = 20
 
@@ -80,7 +82,7 @@ class InvalidEpisode(DaycareSettleError, ValueError):
         lines = "; ".join(str(p) for p in self.problems[: self.SHOWN])
         if self.count > self.SHOWN:
             lines += f"; ... and {self.count - self.SHOWN:,} more problems"
-        super().__init__(f"invalid episode: {lines}")
+        super().__init__(f"{self.SUBJECT}: {lines}")
 
 
 class UnknownPolicy(DaycareSettleError, LookupError):

@@ -80,11 +80,7 @@ class InvalidPlatformRecords(InvalidEpisode):
     larger than it. ``problems`` name the record field (``feedetail[3].init_feedetl_sn``)."""
 
     code = "invalid_platform_records"
-
-    def __init__(self, problems: Sequence[FieldProblem], *, count: int | None = None) -> None:
-        super().__init__(problems, count=count)
-        self.message = "invalid platform records" + self.message.removeprefix("invalid episode")
-        self.args = (self.message,)
+    SUBJECT = "invalid platform records"
 
 
 class PlatformNotConfigured(DaycareSettleError, LookupError):
